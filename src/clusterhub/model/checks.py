@@ -1,0 +1,310 @@
+"""Whole-cluster rules that no single record can check: references, units, lengths.
+
+Why collected, not raised one by one: a council fixing a file wants every broken reference at
+once, each located by its field path, so ``find_problems`` returns them all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from clusterhub.model.assets import AMBIENT_HEAT_TECHNOLOGIES, Converter, Demand, Generator, Storage
+from clusterhub.model.series import FileSeries, series_length
+from clusterhub.model.streams import RESOURCE_CLASSES
+from clusterhub.model.units import dimension_name, parse_quantity
+
+if TYPE_CHECKING:
+    from clusterhub.model.cluster import Cluster
+
+__all__ = ["Issue", "find_problems", "iter_series", "render_path"]
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Issue:
+    loc: Loc
+    expected: str
+    found: str
+
+    @property
+    def path(self) -> str:
+        return render_path(self.loc)
+
+
+def render_path(loc: Iterable[str | int]) -> str:
+    """``("participants", 3, "assets", 1, "capacity_mw")`` -> ``participants[3].assets[1].capacity_mw``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def iter_series(node: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Any]]:
+    """Every series-valued field below ``node`` (inline tuples and file columns) with its loc."""
+    if isinstance(node, FileSeries):
+        yield loc, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from iter_series(getattr(node, name), (*loc, name))
+    elif isinstance(node, tuple) and node and all(isinstance(v, float) for v in node):
+        yield loc, node
+    elif isinstance(node, tuple | list):
+        for i, item in enumerate(node):
+            yield from iter_series(item, (*loc, i))
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from iter_series(item, (*loc, key))
+
+
+def find_problems(cluster: Cluster) -> list[Issue]:
+    problems: list[Issue] = []
+    problems += _unique_ids(cluster)
+    problems += _references(cluster)
+    problems += _converters(cluster)
+    problems += _streams(cluster)
+    problems += _series_lengths(cluster)
+    return problems
+
+
+def _duplicates(items: Iterable[tuple[Loc, str]], kind: str) -> Iterator[Issue]:
+    seen: Counter[str] = Counter()
+    for loc, ident in items:
+        seen[ident] += 1
+        if seen[ident] == 2:
+            yield Issue(loc, f"a {kind} id not used before", repr(ident))
+
+
+def _unique_ids(cluster: Cluster) -> Iterator[Issue]:
+    yield from _duplicates(
+        ((("carriers", i, "id"), c.id) for i, c in enumerate(cluster.carriers)), "carrier"
+    )
+    yield from _duplicates(
+        ((("participants", i, "id"), p.id) for i, p in enumerate(cluster.participants)),
+        "participant",
+    )
+    for kind, attr in (("site", "sites"), ("asset", "assets"), ("stream", "streams")):
+        yield from _duplicates(
+            (
+                (("participants", i, attr, j, "id"), item.id)
+                for i, p in enumerate(cluster.participants)
+                for j, item in enumerate(getattr(p, attr))
+            ),
+            kind,
+        )
+    for kind, attr in (("connection", "connections"), ("link", "links"), ("exchange", "exchanges")):
+        yield from _duplicates(
+            (((attr, i, "id"), item.id) for i, item in enumerate(getattr(cluster, attr))), kind
+        )
+
+
+def _missing(loc: Loc, kind: str, value: str, known: Iterable[str]) -> Issue:
+    choices = sorted(known)
+    hint = ", ".join(repr(c) for c in choices[:8]) + (", ..." if len(choices) > 8 else "")
+    return Issue(
+        loc,
+        f"one of the {kind} ids ({hint})" if choices else f"a {kind} id (none defined)",
+        repr(value),
+    )
+
+
+def _references(cluster: Cluster) -> Iterator[Issue]:
+    carriers = {c.id for c in cluster.carriers}
+    participants = {p.id: p for p in cluster.participants}
+    sites = {s.id for _, s in cluster.iter_sites()}
+    connections = {c.id for c in cluster.connections}
+    for i, participant in enumerate(cluster.participants):
+        own_sites = {s.id for s in participant.sites}
+        for j, site in enumerate(participant.sites):
+            if site.connection is not None and site.connection not in connections:
+                yield _missing(
+                    ("participants", i, "sites", j, "connection"),
+                    "connection",
+                    site.connection,
+                    connections,
+                )
+        for j, asset in enumerate(participant.assets):
+            loc: Loc = ("participants", i, "assets", j)
+            if asset.site not in own_sites:
+                yield _missing((*loc, "site"), f"site of {participant.id!r}", asset.site, own_sites)
+            if isinstance(asset, Generator | Storage | Demand) and asset.carrier not in carriers:
+                yield _missing((*loc, "carrier"), "carrier", asset.carrier, carriers)
+            if isinstance(asset, Converter):
+                for side in ("inputs", "outputs"):
+                    for carrier in getattr(asset, side):
+                        if carrier not in carriers:
+                            yield _missing((*loc, side, carrier), "carrier", carrier, carriers)
+            if isinstance(asset, Generator) and asset.carrier in carriers:
+                if cluster.carrier(asset.carrier).kind.value != "electricity":
+                    yield Issue(
+                        (*loc, "carrier"),
+                        "an electricity carrier for a generator",
+                        repr(asset.carrier),
+                    )
+        for j, stream in enumerate(participant.streams):
+            if stream.site not in own_sites:
+                yield _missing(
+                    ("participants", i, "streams", j, "site"),
+                    f"site of {participant.id!r}",
+                    stream.site,
+                    own_sites,
+                )
+    for i, connection in enumerate(cluster.connections):
+        loc = ("connections", i)
+        if connection.carrier not in carriers:
+            yield _missing((*loc, "carrier"), "carrier", connection.carrier, carriers)
+        if connection.operator is not None:
+            operator = participants.get(connection.operator)
+            if operator is None:
+                yield _missing((*loc, "operator"), "participant", connection.operator, participants)
+            elif operator.kind.value != "grid_operator":
+                yield Issue(
+                    (*loc, "operator"),
+                    "a participant of kind 'grid_operator'",
+                    f"{connection.operator!r} of kind {operator.kind.value!r}",
+                )
+        behind = {p.id for p, s in cluster.iter_sites() if s.connection == connection.id}
+        seen: set[str] = set()
+        for j, contract in enumerate(connection.contracts):
+            cloc: Loc = (*loc, "contracts", j, "participant")
+            if contract.participant not in participants:
+                yield _missing(cloc, "participant", contract.participant, participants)
+            elif contract.participant in seen:
+                yield Issue(cloc, "one contract per participant", repr(contract.participant))
+            elif contract.participant not in behind:
+                yield Issue(
+                    cloc,
+                    "a participant with a site behind this connection",
+                    repr(contract.participant),
+                )
+            seen.add(contract.participant)
+    for i, link in enumerate(cluster.links):
+        if link.carrier not in carriers:
+            yield _missing(("links", i, "carrier"), "carrier", link.carrier, carriers)
+        for end in ("source", "target"):
+            if (value := getattr(link, end)) not in sites:
+                yield _missing(("links", i, end), "site", value, sites)
+        if link.source == link.target:
+            yield Issue(("links", i, "target"), "a site other than the source", repr(link.target))
+        if link.owner is not None and link.owner not in participants:
+            yield _missing(("links", i, "owner"), "participant", link.owner, participants)
+
+
+def _energy(cluster: Cluster, carrier_id: str) -> bool:
+    try:
+        return cluster.carrier(carrier_id).unit == "MWh"
+    except KeyError:
+        return False
+
+
+def _converters(cluster: Cluster) -> Iterator[Issue]:
+    for i, participant in enumerate(cluster.participants):
+        for j, asset in enumerate(participant.assets):
+            if not isinstance(asset, Converter):
+                continue
+            loc: Loc = ("participants", i, "assets", j, "outputs")
+            energy_in = sum(v for c, v in asset.inputs.items() if _energy(cluster, c))
+            energy_out = {c: v for c, v in asset.outputs.items() if _energy(cluster, c)}
+            if asset.technology in AMBIENT_HEAT_TECHNOLOGIES:
+                for carrier, cop in energy_out.items():
+                    if cop > 10:
+                        yield Issue((*loc, carrier), "a coefficient of performance <= 10", str(cop))
+                continue
+            for carrier, efficiency in energy_out.items():
+                if efficiency > 1:
+                    yield Issue((*loc, carrier), "an efficiency in (0, 1]", str(efficiency))
+            total = sum(energy_out.values())
+            if energy_in and total > energy_in + 1e-9 and all(v <= 1 for v in energy_out.values()):
+                yield Issue(
+                    loc,
+                    f"energy outputs summing to at most the energy input ({energy_in})",
+                    f"{total:g}",
+                )
+
+
+def _streams(cluster: Cluster) -> Iterator[Issue]:
+    streams = {}
+    for i, participant in enumerate(cluster.participants):
+        for j, stream in enumerate(participant.streams):
+            loc: Loc = ("participants", i, "streams", j)
+            streams[stream.id] = stream
+            allowed = RESOURCE_CLASSES[stream.resource_class]
+            dim = None
+            if stream.annual_quantity is not None:
+                dim = dimension_name(parse_quantity(stream.annual_quantity))
+                if dim not in allowed:
+                    yield Issue(
+                        (*loc, "annual_quantity"),
+                        f"a {' or '.join(sorted(allowed))} for {stream.resource_class!r}",
+                        f"{stream.annual_quantity!r} ({dim})",
+                    )
+            for field, numerator in (("fate_cost", "money"), ("emission_factor", "emissions")):
+                text = getattr(stream, field)
+                if text is None:
+                    continue
+                found = dimension_name(parse_quantity(text))
+                dims = [dim] if dim in allowed else sorted(allowed)
+                wanted = [f"{numerator} / {d}" for d in dims]
+                if found not in wanted:
+                    example = "EUR/t" if numerator == "money" else "tCO2e/t"
+                    yield Issue(
+                        (*loc, field),
+                        f"{' or '.join(wanted)} (e.g. {example})",
+                        f"{text!r} ({found})",
+                    )
+    for i, exchange in enumerate(cluster.exchanges):
+        loc = ("exchanges", i)
+        supplier = streams.get(exchange.supplier)
+        receiver = streams.get(exchange.receiver)
+        outputs = {s for s, v in streams.items() if v.direction == "output"}
+        inputs = {s for s, v in streams.items() if v.direction == "input"}
+        if supplier is None or supplier.direction != "output":
+            yield _missing((*loc, "supplier"), "output stream", exchange.supplier, outputs)
+        if receiver is None or receiver.direction != "input":
+            yield _missing((*loc, "receiver"), "input stream", exchange.receiver, inputs)
+        if supplier is None or receiver is None:
+            continue
+        if supplier.resource_class != receiver.resource_class and not exchange.treatment:
+            yield Issue(
+                (*loc, "treatment"),
+                f"a treatment step, since {supplier.resource_class!r} is delivered as "
+                f"{receiver.resource_class!r}",
+                "none",
+            )
+        if exchange.annual_quantity is not None:
+            dim = dimension_name(parse_quantity(exchange.annual_quantity))
+            allowed = RESOURCE_CLASSES[supplier.resource_class]
+            if supplier.annual_quantity is not None:
+                allowed = frozenset({dimension_name(parse_quantity(supplier.annual_quantity))})
+            if dim not in allowed:
+                yield Issue(
+                    (*loc, "annual_quantity"),
+                    f"a {' or '.join(sorted(allowed))} like the supplier stream",
+                    f"{exchange.annual_quantity!r} ({dim})",
+                )
+
+
+def _series_lengths(cluster: Cluster) -> Iterator[Issue]:
+    periods = cluster.horizon.periods
+    for loc, series in iter_series(cluster):
+        length = series_length(series)
+        if length is not None and length != periods:
+            what = f"file {series.file!r}" if isinstance(series, FileSeries) else "values"
+            yield Issue(loc, f"{periods} values (the horizon's periods)", f"{length} {what}")
+        elif isinstance(series, FileSeries) and series.times is not None:
+            expected = cluster.time_index.tz_convert("UTC")
+            wrong = np.flatnonzero(series.times != expected)
+            if len(wrong):
+                row = int(wrong[0])
+                yield Issue(
+                    loc,
+                    f"time {expected[row].isoformat()} in row {row + 2} of "
+                    f"{series.file!r} (the horizon's step {row + 1})",
+                    repr(str(series.times[row])),
+                )

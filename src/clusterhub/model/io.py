@@ -1,0 +1,381 @@
+"""Reading and writing cluster files: the model's only contact with the file system.
+
+Why the care with locations: the people who edit cluster files are energy and sustainability
+managers, not programmers; an error must say which file, which line and column, which field, what
+was expected and what was found, and must name all problems at once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from clusterhub.errors import InputError, Problem
+from clusterhub.model.checks import Issue, iter_series, render_path
+from clusterhub.model.cluster import Cluster
+from clusterhub.model.errors import describe
+from clusterhub.model.series import FileSeries
+
+__all__ = ["dumps", "loads", "read_cluster", "validate_document", "write_cluster"]
+
+Loc = tuple[str | int, ...]
+
+
+# --- YAML with positions ---------------------------------------------------------------------
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that refuses duplicate keys and reads only true/false as booleans.
+
+    Why: YAML 1.1 turns the country code ``NO`` into ``False``; and a repeated key silently
+    dropping the first value is exactly the kind of silent wrong answer the model forbids.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"expected each key once in a mapping, got {key!r} again",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _parse(text: str, file: str | None) -> tuple[Any, yaml.Node | None]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise InputError(
+            [
+                Problem(
+                    expected=(exc.problem or "valid YAML or JSON").removeprefix("expected "),
+                    found=None
+                    if exc.problem and exc.problem.startswith("expected")
+                    else "a syntax error",
+                    file=file,
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem("valid YAML or JSON", str(exc), file=file)]) from None
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+    return data, node
+
+
+def _strip_tags(loc: Loc, data: Any) -> Loc:
+    """Drop the discriminator tags pydantic adds to error locations, keeping real keys."""
+    kept: list[str | int] = []
+    for i, part in enumerate(loc):
+        if isinstance(data, Mapping):
+            if part in data:
+                kept.append(part)
+                data = data[part]
+            elif i == len(loc) - 1:
+                kept.append(part)  # a missing field: it is named although absent
+            # else: a union tag, not a key
+        elif isinstance(data, list | tuple) and isinstance(part, int) and 0 <= part < len(data):
+            kept.append(part)
+            data = data[part]
+        elif isinstance(part, int) or i == len(loc) - 1:
+            kept.append(part)
+            data = None
+    return tuple(kept)
+
+
+def _mark(loc: Loc, node: yaml.Node | None) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the deepest node of ``loc`` that exists."""
+    if node is None:
+        return None, None
+    best = node.start_mark
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == part:
+                    best, node = key_node.start_mark, value_node
+                    break
+            else:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if not 0 <= part < len(node.value):
+                break
+            node = node.value[part]
+            best = node.start_mark
+        else:
+            break
+    return best.line + 1, best.column + 1
+
+
+def validate_document(
+    data: Any,
+    *,
+    file: str | None = None,
+    node: yaml.Node | None = None,
+    files: Mapping[str, pd.DataFrame] | None = None,
+) -> Cluster:
+    """Validate a parsed cluster document; every problem located, all at once.
+
+    ``files`` holds the CSV tables its file series refer to, read beforehand by the caller.
+    """
+    try:
+        return Cluster.model_validate(data, context={"series_files": files or {}})
+    except ValidationError as exc:
+        problems: list[Problem] = []
+        errors = exc.errors(include_url=False)
+        locs = [tuple(e["loc"]) for e in errors]
+        for error in errors:
+            ctx = error.get("ctx") or {}
+            here = tuple(error["loc"])
+            if error["type"] == "too_short" and any(
+                len(other) > len(here) and other[: len(here)] == here for other in locs
+            ):
+                continue  # a list emptied by its own broken items: the items say why
+            if error["type"] == "cluster_references":
+                issues: list[Issue] = ctx["problems"]
+                for issue in issues:
+                    line, column = _mark(issue.loc, node)
+                    problems.append(
+                        Problem(issue.expected, issue.found, issue.path, file, line, column)
+                    )
+                continue
+            loc = _strip_tags(tuple(error["loc"]), data)
+            if "field" in ctx:
+                loc = (*loc, ctx["field"])
+            expected, found = describe(error)
+            line, column = _mark(loc, node)
+            problems.append(Problem(expected, found, render_path(loc), file, line, column))
+        raise InputError(problems) from None
+
+
+# --- series files ------------------------------------------------------------------------------
+def _file_refs(data: Any, loc: Loc = ()) -> list[tuple[Loc, str, str]]:
+    """(loc, file, column) of every ``{file: ..., column: ...}`` mapping in a raw document."""
+    refs: list[tuple[Loc, str, str]] = []
+    if isinstance(data, Mapping):
+        if isinstance(data.get("file"), str) and isinstance(data.get("column"), str):
+            refs.append((loc, data["file"], data["column"]))
+        for key, value in data.items():
+            refs += _file_refs(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            refs += _file_refs(value, (*loc, i))
+    return refs
+
+
+def _read_series_files(
+    data: Any,
+    base: Path,
+    file: str | None,
+    node: yaml.Node | None,
+    texts: Mapping[str, str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for loc, name, column in _file_refs(data):
+        shown = str(base / name) if texts is None else name
+        if name not in tables:
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                line, col = _mark((*loc, "file"), node)
+                problems.append(
+                    Problem(
+                        "a path inside the cluster's folder",
+                        repr(name),
+                        render_path((*loc, "file")),
+                        file,
+                        line,
+                        col,
+                    )
+                )
+                continue
+            try:
+                text = texts[name] if texts is not None else (base / name).read_text("utf-8")
+                tables[name] = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            except (OSError, KeyError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+                line, col = _mark((*loc, "file"), node)
+                reason = (
+                    "no such file" if isinstance(exc, FileNotFoundError | KeyError) else str(exc)
+                )
+                problems.append(
+                    Problem(
+                        "a readable CSV file",
+                        f"{name!r}: {reason}",
+                        render_path((*loc, "file")),
+                        file,
+                        line,
+                        col,
+                    )
+                )
+                continue
+        table = tables[name]
+        if column not in table.columns:
+            line, col = _mark((*loc, "column"), node)
+            problems.append(
+                Problem(
+                    f"a column of {name} ({', '.join(map(repr, table.columns))})",
+                    repr(column),
+                    render_path((*loc, "column")),
+                    file,
+                    line,
+                    col,
+                )
+            )
+            continue
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=float)))
+        if len(bad):
+            row = int(bad[0])
+            problems.append(
+                Problem(
+                    f"a finite number in column {column!r}",
+                    repr(table[column].iloc[row]),
+                    render_path(loc),
+                    shown,
+                    row + 2,
+                    int(table.columns.get_loc(column)) + 1,
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return tables
+
+
+# --- public API ---------------------------------------------------------------------------------
+def loads(
+    text: str,
+    *,
+    file: str | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    files: Mapping[str, str] | None = None,
+) -> Cluster:
+    """A cluster from YAML or JSON text; CSV series come from ``base_dir`` or from ``files``
+    (relative name -> CSV text, as stored in the database)."""
+    data, node = _parse(text, file)
+    if not isinstance(data, Mapping):
+        raise InputError(
+            [
+                Problem(
+                    "a mapping of cluster fields (name, horizon, participants, ...)",
+                    type(data).__name__ if data is not None else "an empty document",
+                    file=file,
+                    line=1,
+                    column=1,
+                )
+            ]
+        )
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    tables = _read_series_files(data, base, file, node, files)
+    return validate_document(data, file=file, node=node, files=tables)
+
+
+def read_cluster(path: str | os.PathLike[str]) -> Cluster:
+    """Load and validate a cluster file (YAML or JSON) and the CSV files it refers to."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            [Problem("an existing cluster file", "no such file", file=str(path))]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem("a readable UTF-8 file", str(exc), file=str(path))]) from None
+    return loads(text, file=str(path), base_dir=path.parent)
+
+
+def to_document(cluster: Cluster) -> dict[str, Any]:
+    """The plain document of a cluster: defaults left out, so files stay short."""
+    document: dict[str, Any] = cluster.model_dump(mode="json", exclude_defaults=True)
+    for p, participant in enumerate(cluster.participants):
+        for a, asset in enumerate(participant.assets):
+            fields = document["participants"][p]["assets"][a]
+            document["participants"][p]["assets"][a] = {"type": asset.type, **fields}
+    return {"schema_version": cluster.schema_version, **document}
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    flow = bool(value) and all(isinstance(v, int | float | str) for v in value) and len(value) > 1
+    flow = flow and all(not isinstance(v, str) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def dumps(cluster: Cluster, *, fmt: str = "yaml") -> str:
+    """The cluster file's text; ``loads(dumps(c))`` equals ``c`` (file series need their files)."""
+    document = to_document(cluster)
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def series_files(cluster: Cluster) -> dict[str, str]:
+    """CSV text of every file the cluster's series refer to (one file may hold several columns)."""
+    columns: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+    for _, series in iter_series(cluster):
+        if isinstance(series, FileSeries) and series.values is not None:
+            columns[series.file][series.column] = np.asarray(series.values)
+    out = {}
+    index = cluster.time_index
+    for name, cols in sorted(columns.items()):
+        table = pd.DataFrame({"time": index.map(lambda t: t.isoformat()), **cols})
+        out[name] = table.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    return out
+
+
+def write_cluster(cluster: Cluster, path: str | os.PathLike[str]) -> list[Path]:
+    """Write the cluster file (YAML, or JSON by suffix) and every CSV it refers to; each file is
+    written whole or not at all. Returns the paths written."""
+    path = Path(path)
+    fmt = "json" if path.suffix.lower() == ".json" else "yaml"
+    written = []
+    for name, text in series_files(cluster).items():
+        written.append(_atomic_write(path.parent / name, text))
+    written.append(_atomic_write(path, dumps(cluster, fmt=fmt)))
+    return written
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,198 @@
+"""Resolve any ``Series`` to an array on a horizon: the seeded generators live here.
+
+Why seeded and local: examples and tests must give the same numbers on every machine with no
+network, so weather is synthesised (pvlib supplies the sun's geometry and clear-sky irradiance,
+demandlib the BDEW load shapes) from a fixed seed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from clusterhub.errors import ModelError
+from clusterhub.model.series import (
+    DemandlibProfile,
+    FileSeries,
+    PvProfile,
+    Series,
+    ShapeProfile,
+    WindProfile,
+)
+
+__all__ = ["resolve_series"]
+
+
+def resolve_series(
+    series: Series, index: pd.DatetimeIndex, *, latitude: float, longitude: float
+) -> np.ndarray:
+    """Values of ``series`` on ``index`` as a read-only float array (cached per spec and index)."""
+    if isinstance(series, float | int):
+        out = np.full(len(index), float(series))
+    elif isinstance(series, tuple):
+        out = _fixed(np.asarray(series, dtype=float), len(index), "inline values")
+    elif isinstance(series, FileSeries):
+        if series.values is None:
+            raise ModelError(
+                f"series from file {series.file!r} was never read: load the cluster with "
+                "clusterhub.load_cluster (or read_cluster) so that its files are attached"
+            )
+        out = _fixed(series.values, len(index), f"file {series.file!r}") * series.scale
+    else:
+        out = _generated(series, _IndexKey.of(index), latitude, longitude).copy()
+    out.setflags(write=False)
+    return out
+
+
+def _fixed(values: np.ndarray, length: int, what: str) -> np.ndarray:
+    if len(values) != length:
+        raise ModelError(f"{what} has {len(values)} values, the horizon {length}")
+    return values.astype(float, copy=True)
+
+
+class _IndexKey(tuple[str, str, int, str]):
+    """Hashable description of a regular DatetimeIndex, for the generator cache."""
+
+    @classmethod
+    def of(cls, index: pd.DatetimeIndex) -> _IndexKey:
+        step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)
+        start = index[0].tz_convert("UTC") if index.tz is not None else index[0]
+        return cls((start.isoformat(), str(pd.Timedelta(step)), len(index), str(index.tz or "")))
+
+    def index(self) -> pd.DatetimeIndex:
+        start, step, periods, tz = self
+        index = pd.date_range(pd.Timestamp(start), periods=periods, freq=pd.Timedelta(step))
+        return index.tz_convert(tz) if tz else index
+
+
+@lru_cache(maxsize=512)
+def _generated(
+    spec: PvProfile | WindProfile | DemandlibProfile | ShapeProfile,
+    key: _IndexKey,
+    latitude: float,
+    longitude: float,
+) -> np.ndarray:
+    index = key.index()
+    if isinstance(spec, PvProfile):
+        return _pv(spec, index, latitude, longitude) * spec.scale
+    if isinstance(spec, WindProfile):
+        return _wind(spec, index) * spec.scale
+    if isinstance(spec, DemandlibProfile):
+        return _demandlib(spec, index)
+    return _shape(spec, index)
+
+
+def _daily_clearness(index: pd.DatetimeIndex, cloudiness: float, seed: int) -> np.ndarray:
+    """Clearness 0..1 per time step: a persistent daily weather state plus hourly flicker."""
+    rng = np.random.default_rng(seed)
+    days = index.normalize()
+    unique_days, day_of_step = np.unique(days.asi8, return_inverse=True)
+    shocks = rng.normal(size=len(unique_days))
+    state = np.empty(len(unique_days))
+    state[0] = shocks[0]
+    for i in range(1, len(unique_days)):  # a loop over days, not steps, and only ~365 of them
+        state[i] = 0.6 * state[i - 1] + 0.8 * shocks[i]
+    cloudy_day = 1.0 / (1.0 + np.exp(-(state - 1.5 * (0.5 - cloudiness) * 4)))
+    flicker = rng.uniform(0.85, 1.0, size=len(index))
+    return np.clip((1.0 - 0.8 * cloudy_day[day_of_step]) * flicker, 0.05, 1.0)
+
+
+def _pv(spec: PvProfile, index: pd.DatetimeIndex, latitude: float, longitude: float) -> np.ndarray:
+    import pvlib
+
+    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)
+    mid = index + step / 2  # average over the step, not its first instant
+    location = pvlib.location.Location(latitude, longitude, tz=str(index.tz or "UTC"))
+    solar = location.get_solarposition(mid)
+    clear = location.get_clearsky(mid, model="simplified_solis", solar_position=solar)
+    clearness = _daily_clearness(index, spec.cloudiness, spec.seed)
+    ghi = clear["ghi"].to_numpy() * clearness
+    # Erbs splits global into beam and diffuse as the clearness drops.
+    erbs = pvlib.irradiance.erbs(ghi, solar["zenith"].to_numpy(), mid)
+    poa = pvlib.irradiance.get_total_irradiance(
+        spec.tilt_deg,
+        spec.azimuth_deg,
+        solar["apparent_zenith"].to_numpy(),
+        solar["azimuth"].to_numpy(),
+        dni=erbs["dni"],
+        ghi=ghi,
+        dhi=erbs["dhi"],
+    )["poa_global"]
+    per_unit = np.nan_to_num(np.asarray(poa, dtype=float)) / 1000.0 * (1.0 - spec.losses)
+    return np.clip(per_unit, 0.0, 1.0)
+
+
+def _wind(spec: WindProfile, index: pd.DatetimeIndex) -> np.ndarray:
+    from scipy.signal import lfilter
+    from scipy.special import gamma
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(spec.seed)
+    phi = spec.persistence
+    gaussian = lfilter([np.sqrt(1 - phi**2)], [1.0, -phi], rng.normal(size=len(index)))
+    uniform = norm.cdf(gaussian)
+    scale = spec.mean_speed_m_s / gamma(1.0 + 1.0 / spec.weibull_k)
+    speed = scale * (-np.log1p(-np.clip(uniform, 0, 1 - 1e-12))) ** (1.0 / spec.weibull_k)
+    cut_in, rated, cut_out = 3.0, 12.0, 25.0
+    ramp = np.clip((speed**3 - cut_in**3) / (rated**3 - cut_in**3), 0.0, 1.0)
+    return np.where(speed >= cut_out, 0.0, ramp)
+
+
+def _demandlib(spec: DemandlibProfile, index: pd.DatetimeIndex) -> np.ndarray:
+    values = _demandlib_unit(spec.profile, _IndexKey.of(index)) * spec.annual_mwh
+    if spec.noise:
+        rng = np.random.default_rng(spec.seed)
+        values = values * np.clip(1.0 + spec.noise * rng.normal(size=len(values)), 0.0, None)
+    return values
+
+
+@lru_cache(maxsize=64)
+def _demandlib_unit(profile: str, key: _IndexKey) -> np.ndarray:
+    """MW per MWh/yr of one BDEW profile on the horizon; cached, since 46 companies sharing
+    a profile differ only in their annual energy."""
+    from demandlib import bdew, particular_profiles
+
+    index = key.index()
+    local = index.tz_localize(None) if index.tz is not None else index
+    parts = []
+    # demandlib flips the global warnings filter to "error"; keep that inside this block.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for year in sorted(set(local.year)):
+            slp = bdew.ElecSlp(year)
+            if profile == "industrial":
+                quarter = particular_profiles.IndustrialLoadProfile(
+                    slp.date_time_index, holidays={}
+                ).simple_profile(1.0)
+                power = quarter / quarter.sum() * 4.0  # MW per MWh/yr on 15-min steps
+            else:
+                power = slp.get_scaled_power_profiles({profile: 1.0})[profile]
+            parts.append(power.astype(float))
+    quarter_hourly = pd.concat(parts)
+    step = local[1] - local[0] if len(local) > 1 else pd.Timedelta(hours=1)
+    on_horizon = quarter_hourly.resample(step).mean().reindex(local, method="nearest")
+    # demandlib scales each calendar year to 1 MWh: MW per MWh/yr.
+    return on_horizon.to_numpy(dtype=float)
+
+
+def _shape(spec: ShapeProfile, index: pd.DatetimeIndex) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    hour = index.hour.to_numpy() + index.minute.to_numpy() / 60.0
+    daily = spec.daily_amplitude * np.cos(2 * np.pi * (hour - spec.peak_hour) / 24.0)
+    seasonal = spec.seasonal_amplitude * np.cos(
+        2 * np.pi * (index.dayofyear.to_numpy() - 15) / 365.25
+    )
+    weekend = np.where(index.dayofweek.to_numpy() >= 5, spec.weekend_factor, 1.0)
+    values = spec.mean * (1.0 + daily) * (1.0 + seasonal) * weekend
+    if spec.noise:
+        rng = np.random.default_rng(spec.seed)
+        phi = spec.persistence
+        shocks = lfilter([np.sqrt(1 - phi**2)], [1.0, -phi], rng.normal(size=len(index)))
+        values = values + abs(spec.mean) * spec.noise * shocks
+    if spec.minimum is not None or spec.maximum is not None:
+        values = np.clip(values, spec.minimum, spec.maximum)
+    return np.asarray(values, dtype=float)
