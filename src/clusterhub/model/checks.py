@@ -39,7 +39,7 @@ class Issue:
 
 
 def render_path(loc: Iterable[str | int]) -> str:
-    """``("participants", 3, "assets", 1, "capacity_mw")`` -> ``participants[3].assets[1].capacity_mw``."""
+    """``("participants", 3, "assets", 1)`` -> ``participants[3].assets[1]``: as users read it."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -140,13 +140,16 @@ def _references(cluster: Cluster) -> Iterator[Issue]:
                     for carrier in getattr(asset, side):
                         if carrier not in carriers:
                             yield _missing((*loc, side, carrier), "carrier", carrier, carriers)
-            if isinstance(asset, Generator) and asset.carrier in carriers:
-                if cluster.carrier(asset.carrier).kind.value != "electricity":
-                    yield Issue(
-                        (*loc, "carrier"),
-                        "an electricity carrier for a generator",
-                        repr(asset.carrier),
-                    )
+            if (
+                isinstance(asset, Generator)
+                and asset.carrier in carriers
+                and cluster.carrier(asset.carrier).kind.value != "electricity"
+            ):
+                yield Issue(
+                    (*loc, "carrier"),
+                    "an electricity carrier for a generator",
+                    repr(asset.carrier),
+                )
         for j, stream in enumerate(participant.streams):
             if stream.site not in own_sites:
                 yield _missing(

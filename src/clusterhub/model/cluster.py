@@ -129,6 +129,7 @@ class Carrier(Record):
                 {
                     "expected": f"temperature_c for a {self.kind.value} carrier",
                     "field": "temperature_c",
+                    "found": "nothing",
                 },
             )
         expected_unit = CARRIER_UNITS.get(self.kind)
@@ -187,7 +188,11 @@ class Participant(Record):
             raise PydanticCustomError(
                 "missing_nace",
                 "expected a NACE code for a company",
-                {"expected": "a NACE Rev. 2 code such as 'C20.14' for a company", "field": "nace"},
+                {
+                    "expected": "a NACE Rev. 2 code such as 'C20.14' for a company",
+                    "field": "nace",
+                    "found": "nothing",
+                },
             )
         return self
 

@@ -9,7 +9,9 @@ from pydantic_core import ErrorDetails
 __all__ = ["describe"]
 
 _PATTERNS = {
-    r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$": "an id: a letter or digit, then letters, digits, '_', '.', ':' or '-' (at most 64)",
+    r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$": (
+        "an id: a letter or digit, then letters, digits, '_', '.', ':' or '-' (at most 64)"
+    ),
     r"^[A-U](\d{2}(\.\d{1,2})?)?$": "a NACE Rev. 2 code such as 'C20.14' or 'D35'",
     r"^\d{2} \d{2} \d{2}\*?$": "an EWC code such as '06 01 02*'",
     r"^[A-Z]{2}$": "a two-letter ISO country code such as 'NL'",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
@@ -43,7 +44,7 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None,
@@ -55,18 +56,36 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# YAML 1.2 (core schema) scalars: JSON's "1e5" is a number; "NO" and "12:30" stay text.
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [
+        (tag, regex)
+        for tag, regex in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?"""
+        r"""|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"""
+    ),
+    list("-+0123456789."),
 )
 
 
 def _parse(text: str, file: str | None) -> tuple[Any, yaml.Node | None]:
+    if text.lstrip().startswith(("{", "[")):
+        # JSON, read by the YAML parser for its positions; YAML refuses tabs between tokens,
+        # JSON allows them and forbids them inside strings, so a space is an exact stand-in.
+        text = text.replace("\t", " ")
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -89,7 +108,7 @@ def _parse(text: str, file: str | None) -> tuple[Any, yaml.Node | None]:
     except yaml.YAMLError as exc:
         raise InputError([Problem("valid YAML or JSON", str(exc), file=file)]) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return data, node
 
 
@@ -171,6 +190,8 @@ def validate_document(
             loc = _strip_tags(tuple(error["loc"]), data)
             if "field" in ctx:
                 loc = (*loc, ctx["field"])
+            elif error["type"] == "union_tag_invalid" and "discriminator" in ctx:
+                loc = (*loc, str(ctx["discriminator"]).strip("'"))
             expected, found = describe(error)
             line, column = _mark(loc, node)
             problems.append(Problem(expected, found, render_path(loc), file, line, column))
@@ -261,7 +282,7 @@ def _read_series_files(
                     render_path(loc),
                     shown,
                     row + 2,
-                    int(table.columns.get_loc(column)) + 1,
+                    list(table.columns).index(column) + 1,
                 )
             )
     if problems:
@@ -352,7 +373,7 @@ def series_files(cluster: Cluster) -> dict[str, str]:
     index = cluster.time_index
     for name, cols in sorted(columns.items()):
         table = pd.DataFrame({"time": index.map(lambda t: t.isoformat()), **cols})
-        out[name] = table.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+        out[name] = table.to_csv(index=False, lineterminator="\n")
     return out
 
 

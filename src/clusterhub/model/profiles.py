@@ -62,7 +62,7 @@ class _IndexKey(tuple[str, str, int, str]):
         start = index[0].tz_convert("UTC") if index.tz is not None else index[0]
         return cls((start.isoformat(), str(pd.Timedelta(step)), len(index), str(index.tz or "")))
 
-    def index(self) -> pd.DatetimeIndex:
+    def to_index(self) -> pd.DatetimeIndex:
         start, step, periods, tz = self
         index = pd.date_range(pd.Timestamp(start), periods=periods, freq=pd.Timedelta(step))
         return index.tz_convert(tz) if tz else index
@@ -75,7 +75,7 @@ def _generated(
     latitude: float,
     longitude: float,
 ) -> np.ndarray:
-    index = key.index()
+    index = key.to_index()
     if isinstance(spec, PvProfile):
         return _pv(spec, index, latitude, longitude) * spec.scale
     if isinstance(spec, WindProfile):
@@ -89,7 +89,7 @@ def _daily_clearness(index: pd.DatetimeIndex, cloudiness: float, seed: int) -> n
     """Clearness 0..1 per time step: a persistent daily weather state plus hourly flicker."""
     rng = np.random.default_rng(seed)
     days = index.normalize()
-    unique_days, day_of_step = np.unique(days.asi8, return_inverse=True)
+    unique_days, day_of_step = np.unique(days.to_numpy(dtype="datetime64[ns]"), return_inverse=True)
     shocks = rng.normal(size=len(unique_days))
     state = np.empty(len(unique_days))
     state[0] = shocks[0]
@@ -97,7 +97,7 @@ def _daily_clearness(index: pd.DatetimeIndex, cloudiness: float, seed: int) -> n
         state[i] = 0.6 * state[i - 1] + 0.8 * shocks[i]
     cloudy_day = 1.0 / (1.0 + np.exp(-(state - 1.5 * (0.5 - cloudiness) * 4)))
     flicker = rng.uniform(0.85, 1.0, size=len(index))
-    return np.clip((1.0 - 0.8 * cloudy_day[day_of_step]) * flicker, 0.05, 1.0)
+    return np.asarray(np.clip((1.0 - 0.8 * cloudy_day[day_of_step]) * flicker, 0.05, 1.0))
 
 
 def _pv(spec: PvProfile, index: pd.DatetimeIndex, latitude: float, longitude: float) -> np.ndarray:
@@ -122,7 +122,7 @@ def _pv(spec: PvProfile, index: pd.DatetimeIndex, latitude: float, longitude: fl
         dhi=erbs["dhi"],
     )["poa_global"]
     per_unit = np.nan_to_num(np.asarray(poa, dtype=float)) / 1000.0 * (1.0 - spec.losses)
-    return np.clip(per_unit, 0.0, 1.0)
+    return np.asarray(np.clip(per_unit, 0.0, 1.0), dtype=float)
 
 
 def _wind(spec: WindProfile, index: pd.DatetimeIndex) -> np.ndarray:
@@ -138,7 +138,7 @@ def _wind(spec: WindProfile, index: pd.DatetimeIndex) -> np.ndarray:
     speed = scale * (-np.log1p(-np.clip(uniform, 0, 1 - 1e-12))) ** (1.0 / spec.weibull_k)
     cut_in, rated, cut_out = 3.0, 12.0, 25.0
     ramp = np.clip((speed**3 - cut_in**3) / (rated**3 - cut_in**3), 0.0, 1.0)
-    return np.where(speed >= cut_out, 0.0, ramp)
+    return np.asarray(np.where(speed >= cut_out, 0.0, ramp), dtype=float)
 
 
 def _demandlib(spec: DemandlibProfile, index: pd.DatetimeIndex) -> np.ndarray:
@@ -155,7 +155,7 @@ def _demandlib_unit(profile: str, key: _IndexKey) -> np.ndarray:
     a profile differ only in their annual energy."""
     from demandlib import bdew, particular_profiles
 
-    index = key.index()
+    index = key.to_index()
     local = index.tz_localize(None) if index.tz is not None else index
     parts = []
     # demandlib flips the global warnings filter to "error"; keep that inside this block.
@@ -175,7 +175,7 @@ def _demandlib_unit(profile: str, key: _IndexKey) -> np.ndarray:
     step = local[1] - local[0] if len(local) > 1 else pd.Timedelta(hours=1)
     on_horizon = quarter_hourly.resample(step).mean().reindex(local, method="nearest")
     # demandlib scales each calendar year to 1 MWh: MW per MWh/yr.
-    return on_horizon.to_numpy(dtype=float)
+    return np.asarray(on_horizon.to_numpy(dtype=float))
 
 
 def _shape(spec: ShapeProfile, index: pd.DatetimeIndex) -> np.ndarray:

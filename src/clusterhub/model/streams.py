@@ -204,9 +204,12 @@ class Exchange(Record):
 
     @model_validator(mode="after")
     def _years_ordered(self) -> Self:
-        if self.start_year is not None and self.end_year is not None:
-            if self.end_year < self.start_year:
-                raise invalid(f"end_year >= start_year ({self.start_year})", self.end_year)
+        if (
+            self.start_year is not None
+            and self.end_year is not None
+            and self.end_year < self.start_year
+        ):
+            raise invalid(f"end_year >= start_year ({self.start_year})", self.end_year)
         return self
 
     def active_in(self, year: int) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,10 +41,10 @@ def summarize(cluster: Cluster, *, energy: bool = True) -> ClusterSummary:
     """Counts always; with ``energy`` also annual energies, which resolves every profile."""
     kinds = Counter(p.kind.value for p in cluster.participants)
     assets = [a for _, a in cluster.iter_assets()]
-    capacity: Counter[str] = Counter()
-    storage: Counter[str] = Counter()
-    demand: Counter[str] = Counter()
-    generation: Counter[str] = Counter()
+    capacity: defaultdict[str, float] = defaultdict(float)
+    storage: defaultdict[str, float] = defaultdict(float)
+    demand: defaultdict[str, float] = defaultdict(float)
+    generation: defaultdict[str, float] = defaultdict(float)
     hours = cluster.horizon.step_hours
     for asset in assets:
         if isinstance(asset, Generator | Converter):

@@ -27,7 +27,7 @@ __all__ = [
     "ureg",
 ]
 
-ureg = pint.UnitRegistry(cache_folder=None)
+ureg: Any = pint.UnitRegistry(cache_folder=None)
 ureg.define("EUR = [currency]")
 ureg.define("kEUR = 1000 EUR")
 ureg.define("MEUR = 1000000 EUR")
@@ -61,10 +61,10 @@ _DIMENSION_NAMES = {
 
 
 @lru_cache(maxsize=4096)
-def parse_quantity(text: str) -> pint.Quantity:
+def parse_quantity(text: str) -> Any:
     """Parse "70 kt" into a pint quantity; raises ``ValueError`` with the reason."""
     try:
-        quantity = ureg.Quantity(text)
+        quantity: Any = ureg.Quantity(text)
     except (pint.errors.PintError, AttributeError, SyntaxError, TypeError, ValueError) as exc:
         raise ValueError(f"cannot read {text!r} as a quantity with a unit ({exc})") from exc
     if not isinstance(quantity, ureg.Quantity):
@@ -72,7 +72,7 @@ def parse_quantity(text: str) -> pint.Quantity:
     return quantity
 
 
-def dimension_name(quantity: pint.Quantity) -> str:
+def dimension_name(quantity: Any) -> str:
     """A readable name for a quantity's dimension ("mass", "money / mass", ...)."""
     dims = quantity.dimensionality
     if dims in _DIMENSION_NAMES:

@@ -1,0 +1,1 @@
+"""The ``clusterhub`` command line: Typer commands over the model, engines and storage."""

@@ -1,0 +1,150 @@
+"""Entry point of the ``clusterhub`` command; exit codes are chosen here and nowhere else.
+
+Why one error boundary: every command raises domain errors (``InputError`` with located problems,
+``NotFound``, ``StorageError``); users see one line per problem and exit code 1, never a
+traceback. A traceback means a bug in clusterhub.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress
+from typer.core import TyperGroup
+
+from clusterhub import __version__
+from clusterhub.cli.db import app as db_app
+from clusterhub.cli.examples import app as examples_app
+from clusterhub.cli.output import console, errors, shown_url, summary_table, write_json
+from clusterhub.cli.source import cluster_from
+from clusterhub.errors import ClusterhubError, InputError
+from clusterhub.examples import EXAMPLES, load_example
+from clusterhub.model import summarize
+from clusterhub.storage import database_url, import_cluster, upgrade
+
+
+class _ErrorBoundary(TyperGroup):
+    """Turns domain errors from any command into messages and exit code 1."""
+
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            for problem in exc.problems:
+                errors.print(f"[red]error[/red]: {escape(str(problem))}", highlight=False)
+            raise typer.Exit(1) from None
+        except ClusterhubError as exc:
+            errors.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_ErrorBoundary,
+    name="clusterhub",
+    help="Digital collaboration for industrial clusters: model, engines, data service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(examples_app, name="examples")
+app.add_typer(db_app, name="db")
+
+JsonOption = Annotated[
+    Path | None, typer.Option("--json", help="write the machine-readable result to PATH")
+]
+FileArgument = Annotated[
+    str, typer.Argument(help="a cluster file (YAML or JSON), or the name of a bundled example")
+]
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="database URL (default: $CLUSTERHUB_DATABASE_URL or SQLite)"),
+]
+
+
+@app.command()
+def validate(file: FileArgument, json: JsonOption = None) -> None:
+    """Check a cluster file: every field, every reference, every series against the horizon."""
+    cluster = cluster_from(file)
+    summary = summarize(cluster, energy=False)
+    console.print(
+        f"[green]valid[/green]: {cluster.name}: {summary.participants} participants, "
+        f"{summary.assets} assets, {summary.streams} streams, {summary.exchanges} exchanges"
+    )
+    write_json(json, {"valid": True, "file": file, "summary": summary.as_dict()})
+
+
+@app.command()
+def show(file: FileArgument, json: JsonOption = None) -> None:
+    """Summarise a cluster: who is in it, what they own, annual energies."""
+    summary = summarize(cluster_from(file))
+    console.print(summary_table(summary))
+    write_json(json, summary.as_dict())
+
+
+@app.command("import")
+def import_(
+    file: FileArgument,
+    key: Annotated[str | None, typer.Option(help="storage key (default: from the name)")] = None,
+    url: UrlOption = None,
+    json: JsonOption = None,
+) -> None:
+    """Store a validated cluster as a new version; an invalid file writes nothing."""
+    cluster = cluster_from(file)  # raises before anything touches the database
+    stored = import_cluster(database_url(url), cluster, key=key, source=file)
+    state = "new version" if stored.is_new else "unchanged, already stored as"
+    console.print(f"{stored.key}: {state} {stored.version} (sha256 {stored.sha256[:12]})")
+    write_json(json, stored.__dict__)
+
+
+@app.command()
+def demo(
+    store: Annotated[
+        bool, typer.Option(help="also store each example in the database (embedded SQLite)")
+    ] = True,
+    url: UrlOption = None,
+    json: JsonOption = None,
+) -> None:
+    """The main job, end to end on the bundled examples (more engines join in later releases)."""
+    results: dict[str, object] = {}
+    target = database_url(url)
+    if store:
+        upgrade(target)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("loading examples", total=len(EXAMPLES))
+        for name in EXAMPLES:
+            progress.update(task, description=f"loading and validating {name}")
+            cluster = load_example(name)
+            summary = summarize(cluster)
+            entry: dict[str, object] = {"summary": summary.as_dict()}
+            if store:
+                stored = import_cluster(target, cluster, key=name, source=f"example:{name}")
+                entry["stored"] = {"version": stored.version, "new": stored.is_new}
+            results[name] = entry
+            progress.console.print(summary_table(summary))
+            progress.advance(task)
+    if store:
+        console.print(f"[dim]stored in {shown_url(target)}[/dim]")
+    write_json(json, results)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        console.print(f"clusterhub {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True)
+    ] = False,
+) -> None:
+    """clusterhub: digital collaboration for industrial clusters."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
