@@ -261,12 +261,12 @@ def _streams(cluster: Cluster) -> Iterator[Issue]:
                         f"{' or '.join(wanted)} (e.g. {example})",
                         f"{text!r} ({found})",
                     )
+    outputs = {s for s, v in streams.items() if v.direction == "output"}
+    inputs = {s for s, v in streams.items() if v.direction == "input"}
     for i, exchange in enumerate(cluster.exchanges):
         loc = ("exchanges", i)
         supplier = streams.get(exchange.supplier)
         receiver = streams.get(exchange.receiver)
-        outputs = {s for s, v in streams.items() if v.direction == "output"}
-        inputs = {s for s, v in streams.items() if v.direction == "input"}
         if supplier is None or supplier.direction != "output":
             yield _missing((*loc, "supplier"), "output stream", exchange.supplier, outputs)
         if receiver is None or receiver.direction != "input":

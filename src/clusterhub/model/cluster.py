@@ -20,6 +20,8 @@ from pydantic_core import PydanticCustomError
 
 from clusterhub.model.assets import Asset
 from clusterhub.model.base import Id, Record, invalid
+from clusterhub.model.checks import find_problems
+from clusterhub.model.profiles import resolve_series
 from clusterhub.model.series import Series
 from clusterhub.model.streams import Exchange, Stream
 
@@ -263,8 +265,6 @@ class Cluster(Record):
 
     @model_validator(mode="after")
     def _references(self) -> Self:
-        from clusterhub.model.checks import find_problems
-
         problems = find_problems(self)
         if problems:
             raise PydanticCustomError(
@@ -313,8 +313,6 @@ class Cluster(Record):
 
     def values(self, series: Series) -> np.ndarray:
         """Resolve one series field of this cluster on its horizon (read-only array)."""
-        from clusterhub.model.profiles import resolve_series
-
         return resolve_series(
             series,
             self.time_index,

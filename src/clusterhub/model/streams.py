@@ -171,6 +171,7 @@ class Stream(Record):
     site: Id
     direction: Literal["input", "output"]
     name: str = Field(min_length=1)
+    description: str = Field("", description="ranges, caveats, disagreeing sources")
     resource_class: ResourceClass
     ewc_code: EwcCode | None = None
     annual_quantity: QuantityText | None = None
