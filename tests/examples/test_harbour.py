@@ -127,3 +127,10 @@ def test_round_trip(cluster: Cluster) -> None:
     again = loads(dumps(cluster), files=series_files(cluster))
     assert again == cluster
     assert dumps(again) == dumps(cluster)
+
+
+def test_power_price_carries_its_carbon_cost_so_it_is_not_charged_twice() -> None:
+    # EU power prices include the ETS cost; the grid factor is for reporting only.
+    cluster = load_example("harbour")
+    assert cluster.carrier("electricity").carbon_priced is False
+    assert cluster.carrier("natural_gas").carbon_priced is True

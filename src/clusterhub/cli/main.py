@@ -124,6 +124,9 @@ def demo(
                 entry["stored"] = {"version": stored.version, "new": stored.is_new}
             results[name] = entry
             progress.console.print(summary_table(summary))
+            if store:
+                state = "new version" if stored.is_new else "unchanged, version"
+                progress.console.print(f"[dim]stored as {name}: {state} {stored.version}[/dim]")
             progress.advance(task)
     if store:
         console.print(f"[dim]stored in {shown_url(target)}[/dim]")

@@ -121,6 +121,12 @@ class Carrier(Record):
     price_eur_per_unit: Series | None = None
     export_price_eur_per_unit: Series | None = None
     emission_factor_t_per_unit: Series = 0.0
+    carbon_priced: bool = Field(
+        True,
+        description="charge the cluster's carbon price on this carrier's emissions; false where "
+        "the price already holds the carbon cost (EU power under the ETS), which then is only "
+        "reported, never charged twice",
+    )
 
     @model_validator(mode="after")
     def _kind_rules(self) -> Self:
