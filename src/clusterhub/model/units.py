@@ -24,23 +24,8 @@ __all__ = [
     "QuantityText",
     "dimension_name",
     "parse_quantity",
-    "ureg",
+    "registry",
 ]
-
-ureg: Any = pint.UnitRegistry(cache_folder=None)
-ureg.define("EUR = [currency]")
-ureg.define("kEUR = 1000 EUR")
-ureg.define("MEUR = 1000000 EUR")
-ureg.define("tCO2e = [emissions] = t_CO2e")
-ureg.define("kgCO2e = 0.001 tCO2e")
-ureg.define("ktCO2e = 1000 tCO2e")
-ureg.define("Nm3 = [normal_volume] = normal_cubic_meter")
-ureg.define("kNm3 = 1000 Nm3")
-ureg.define("MNm3 = 1000000 Nm3")
-ureg.define("m3 = meter ** 3 = cubic_meter_")
-with warnings.catch_warnings():  # pint reads "kt" as knot; registry data means kilotonne
-    warnings.simplefilter("ignore")
-    ureg.define("kt = 1e3 t")
 
 #: Dimensions an annual stream or exchange quantity may have, with the unit it is normalised to.
 AMOUNT_DIMENSIONS: dict[str, str] = {
@@ -50,24 +35,49 @@ AMOUNT_DIMENSIONS: dict[str, str] = {
     "normal volume": "Nm3",
 }
 
-_DIMENSION_NAMES = {
-    ureg.t.dimensionality: "mass",
-    ureg.meter.dimensionality**3: "volume",
-    ureg.MWh.dimensionality: "energy",
-    ureg.Nm3.dimensionality: "normal volume",
-    ureg.EUR.dimensionality: "money",
-    ureg.tCO2e.dimensionality: "emissions",
-}
+
+@lru_cache(maxsize=1)
+def registry() -> Any:
+    """The unit registry, built on first use: it costs a quarter of a second, which every
+    command would otherwise pay even when no cluster file has a quantity in it."""
+    ureg: Any = pint.UnitRegistry(cache_folder=None)
+    ureg.define("EUR = [currency]")
+    ureg.define("kEUR = 1000 EUR")
+    ureg.define("MEUR = 1000000 EUR")
+    ureg.define("tCO2e = [emissions] = t_CO2e")
+    ureg.define("kgCO2e = 0.001 tCO2e")
+    ureg.define("ktCO2e = 1000 tCO2e")
+    ureg.define("Nm3 = [normal_volume] = normal_cubic_meter")
+    ureg.define("kNm3 = 1000 Nm3")
+    ureg.define("MNm3 = 1000000 Nm3")
+    ureg.define("m3 = meter ** 3 = cubic_meter_")
+    with warnings.catch_warnings():  # pint reads "kt" as knot; registry data means kilotonne
+        warnings.simplefilter("ignore")
+        ureg.define("kt = 1e3 t")
+    return ureg
+
+
+@lru_cache(maxsize=1)
+def _dimension_names() -> dict[Any, str]:
+    ureg = registry()
+    return {
+        ureg.t.dimensionality: "mass",
+        ureg.meter.dimensionality**3: "volume",
+        ureg.MWh.dimensionality: "energy",
+        ureg.Nm3.dimensionality: "normal volume",
+        ureg.EUR.dimensionality: "money",
+        ureg.tCO2e.dimensionality: "emissions",
+    }
 
 
 @lru_cache(maxsize=4096)
 def parse_quantity(text: str) -> Any:
     """Parse "70 kt" into a pint quantity; raises ``ValueError`` with the reason."""
     try:
-        quantity: Any = ureg.Quantity(text)
+        quantity: Any = registry().Quantity(text)
     except (pint.errors.PintError, AttributeError, SyntaxError, TypeError, ValueError) as exc:
         raise ValueError(f"cannot read {text!r} as a quantity with a unit ({exc})") from exc
-    if not isinstance(quantity, ureg.Quantity):
+    if not isinstance(quantity, registry().Quantity):
         raise ValueError(f"{text!r} has no unit")
     return quantity
 
@@ -75,10 +85,11 @@ def parse_quantity(text: str) -> Any:
 def dimension_name(quantity: Any) -> str:
     """A readable name for a quantity's dimension ("mass", "money / mass", ...)."""
     dims = quantity.dimensionality
-    if dims in _DIMENSION_NAMES:
-        return _DIMENSION_NAMES[dims]
-    for numerator, num_name in _DIMENSION_NAMES.items():
-        for denominator, den_name in _DIMENSION_NAMES.items():
+    names = _dimension_names()
+    if dims in names:
+        return names[dims]
+    for numerator, num_name in names.items():
+        for denominator, den_name in names.items():
             if dims == numerator / denominator:
                 return f"{num_name} / {den_name}"
     return str(dims)
