@@ -339,9 +339,19 @@ def _carriers() -> tuple[Carrier, ...]:
             name="Process heat (pressurised hot water / low-pressure steam)",
             temperature_c=120.0,
         ),
-        Carrier(id="hydrogen", kind=CarrierKind.HYDROGEN, name="Hydrogen (LHV)"),
+        Carrier(
+            id="hydrogen",
+            kind=CarrierKind.HYDROGEN,
+            name="Hydrogen (LHV); coal-based hydrogen can be bought by truck",
+            price_eur_per_unit=HYDROGEN_PRICE_EUR_PER_MWH,
+            emission_factor_t_per_unit=0.55,
+        ),
     )
 
+
+#: Assumption [B]: delivered coal-gasification hydrogen about 20 CNY/kg = 2.6 EUR/kg = 77 EUR/MWh
+#: (LHV, 33.3 kWh/kg), about 18 kg CO2/kg = 0.55 t/MWh: what a user pays without a pipeline partner.
+HYDROGEN_PRICE_EUR_PER_MWH = 77.0
 
 SOURCES = (
     "[V] Net-Zero Ordos-Envision industrial park (Inner Mongolia): real-time data from over 46 "
@@ -401,6 +411,10 @@ def build() -> Cluster:
         if connection_id == "park-220kv":
             contracts.append(Contract(participant=energy.id, import_mw=20.0, export_mw=export_mw))
         limit = round(headroom * sum(c.electric_mw for c in members), -1)
+        if connection_id == "park-220kv":
+            # Firm contracts: every company alone can draw its whole contract; the park's gain
+            # from working together is local wind and PV, not a congestion it would otherwise hit.
+            limit = float(sum(k.import_mw for k in contracts))
         connections.append(
             Connection(
                 id=connection_id,

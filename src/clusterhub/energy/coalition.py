@@ -1,0 +1,44 @@
+"""The optimal joint cost of any subset of participants, for benefit sharing.
+
+Why a class with a cache: benefit sharing asks for thousands of coalitions; each answer comes from
+the one built model (bounds changed, HiGHS warm-started from the previous basis), and a coalition
+asked twice is answered from memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from clusterhub.energy.dispatch import DispatchOptions, prepare
+from clusterhub.errors import NotFound
+from clusterhub.model import Cluster
+
+__all__ = ["CoalitionCosts"]
+
+
+class CoalitionCosts:
+    """``costs(["a", "b"])`` is the least cost of a and b acting together, all others absent."""
+
+    def __init__(self, cluster: Cluster, *, options: DispatchOptions | None = None) -> None:
+        self._solver = prepare(cluster, options=options)
+        self.participants: tuple[str, ...] = self._solver.participants
+        self._cache: dict[frozenset[str], float] = {}
+        self.solves = 0
+
+    def __call__(self, members: Iterable[str]) -> float:
+        key = frozenset(members)
+        unknown = key - set(self.participants)
+        if unknown:
+            raise NotFound(f"not participants of this cluster: {', '.join(sorted(unknown))}")
+        if key not in self._cache:
+            self._cache[key] = self._solver.coalition(key).objective
+            self.solves += 1
+        return self._cache[key]
+
+    def standalone(self) -> dict[str, float]:
+        """Every participant's cost alone, from one solve of the separated problem."""
+        run = self._solver.standalone()
+        costs = self._solver.cost_by_participant(run)
+        for participant, cost in costs.items():
+            self._cache.setdefault(frozenset({participant}), cost)
+        return costs

@@ -1,0 +1,355 @@
+"""Everything the dispatch model needs, read from the cluster into labelled arrays.
+
+Why a separate step: the linear program is built from arrays over (asset, time) in a few calls;
+gathering and checking the data first keeps that builder free of model navigation, and lets the
+rolling horizon cut windows out of one resolved year instead of resolving profiles again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from clusterhub.errors import ModelError
+from clusterhub.model import Cluster, Converter, Demand, Generator, Storage
+
+__all__ = ["DispatchData", "gather"]
+
+
+def _node(site: str, carrier: str) -> str:
+    return f"{site}|{carrier}"
+
+
+@dataclass(frozen=True)
+class DispatchData:
+    """Arrays on the selected time window; item dims are named by the variable they feed."""
+
+    time: pd.DatetimeIndex
+    start_step: int
+    step_hours: float
+    participants: tuple[str, ...]
+    nodes: tuple[str, ...]
+    node_participant: dict[str, str]
+    generators: xr.Dataset  # dim generator
+    storage: xr.Dataset  # dim storage
+    converters: xr.Dataset  # dim converter
+    converter_terms: xr.Dataset  # dim term: converter, node, coefficient
+    demands: xr.Dataset  # dim demand
+    links: xr.Dataset  # dim link
+    purchases: xr.Dataset  # dim purchase: node, price, emission factor
+    sales: xr.Dataset  # dim sale
+    draws: xr.Dataset  # dim draw: a site's electricity from its connection
+    contracts: xr.Dataset  # dim contract: (participant, connection)
+    connections: xr.Dataset  # dim connection
+
+
+def _series(cluster: Cluster, series: object, window: slice) -> np.ndarray:
+    return np.asarray(cluster.values(series)[window], dtype=float)  # type: ignore[arg-type]
+
+
+def _text(values: list[str]) -> np.ndarray:
+    """Labels as a string array even when empty (an empty list would become float)."""
+    return np.array(values, dtype=str)
+
+
+def _stack(rows: list[np.ndarray], length: int) -> np.ndarray:
+    return np.vstack(rows) if rows else np.zeros((0, length))
+
+
+def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> DispatchData:
+    """Collect the dispatch data of ``cluster`` for steps ``start .. start+steps``."""
+    full = cluster.time_index
+    stop = len(full) if steps is None else start + steps
+    if not 0 <= start < stop <= len(full):
+        raise ModelError(f"window {start}..{stop} lies outside the horizon of {len(full)} steps")
+    window = slice(start, stop)
+    time = full[window]
+    n = len(time)
+    dt = cluster.horizon.step_hours
+    site_owner = {s.id: p.id for p, s in cluster.iter_sites()}
+    site_connection = {s.id: s.connection for _, s in cluster.iter_sites()}
+    carriers = {c.id: c for c in cluster.carriers}
+    carbon = _series(cluster, cluster.carbon_price_eur_per_t, window)
+    nodes: set[str] = set()
+
+    def values(series: object) -> np.ndarray:
+        return _series(cluster, series, window)
+
+    # generators
+    gens = [(p.id, a) for p, a in cluster.iter_assets() if isinstance(a, Generator)]
+    generators = xr.Dataset(
+        {
+            "available_mw": (
+                ("generator", "time"),
+                _stack([a.capacity_mw * np.clip(values(a.availability), 0, 1) for _, a in gens], n),
+            ),
+            "marginal_cost": ("generator", [a.marginal_cost_eur_per_mwh for _, a in gens]),
+            "curtailable": ("generator", np.array([a.curtailable for _, a in gens], dtype=bool)),
+            "node": ("generator", _text([_node(a.site, a.carrier) for _, a in gens])),
+            "participant": ("generator", _text([p for p, _ in gens])),
+        },
+        coords={"generator": _text([a.id for _, a in gens]), "time": time},
+    )
+    nodes.update(generators["node"].values.tolist())
+
+    stores = [(p.id, a) for p, a in cluster.iter_assets() if isinstance(a, Storage)]
+    storage = xr.Dataset(
+        {
+            "energy_mwh": ("storage", [a.energy_capacity_mwh for _, a in stores]),
+            "charge_mw": ("storage", [a.charge_capacity_mw for _, a in stores]),
+            "discharge_mw": ("storage", [a.discharge_capacity_mw for _, a in stores]),
+            "eta_charge": ("storage", [a.charge_efficiency for _, a in stores]),
+            "eta_discharge": ("storage", [a.discharge_efficiency for _, a in stores]),
+            "retention": ("storage", [(1 - a.standing_loss_per_hour) ** dt for _, a in stores]),
+            "min_soc": ("storage", [a.min_soc_fraction for _, a in stores]),
+            "initial_soc": ("storage", [a.initial_soc_fraction for _, a in stores]),
+            "cyclic": ("storage", np.array([a.cyclic for _, a in stores], dtype=bool)),
+            "node": ("storage", _text([_node(a.site, a.carrier) for _, a in stores])),
+            "participant": ("storage", _text([p for p, _ in stores])),
+        },
+        coords={"storage": _text([a.id for _, a in stores])},
+    )
+    nodes.update(storage["node"].values.tolist())
+
+    convs = [(p.id, a) for p, a in cluster.iter_assets() if isinstance(a, Converter)]
+    converters = xr.Dataset(
+        {
+            "max_flow_mw": (
+                ("converter", "time"),
+                _stack(
+                    [a.capacity_mw * np.clip(values(a.availability), 0, 1) for _, a in convs], n
+                ),
+            ),
+            "variable_cost": ("converter", [a.variable_cost_eur_per_mwh for _, a in convs]),
+            "participant": ("converter", _text([p for p, _ in convs])),
+        },
+        coords={"converter": _text([a.id for _, a in convs]), "time": time},
+    )
+    terms = [
+        (a.id, _node(a.site, carrier), sign * coefficient)
+        for _, a in convs
+        for sign, side in ((-1.0, a.inputs), (1.0, a.outputs))
+        for carrier, coefficient in side.items()
+    ]
+    converter_terms = xr.Dataset(
+        {
+            "converter": ("term", _text([t[0] for t in terms])),
+            "node": ("term", _text([t[1] for t in terms])),
+            "coefficient": ("term", [t[2] for t in terms]),
+        }
+    )
+    nodes.update(t[1] for t in terms)
+
+    dems = [(p.id, a) for p, a in cluster.iter_assets() if isinstance(a, Demand)]
+    profiles = _stack([np.clip(values(a.profile_mw), 0, None) for _, a in dems], n)
+    flex = [a.flexibility for _, a in dems]
+    demands = xr.Dataset(
+        {
+            "profile_mw": (("demand", "time"), profiles),
+            "shiftable_share": ("demand", [f.shiftable_share if f else 0.0 for f in flex]),
+            "max_increase": ("demand", [f.max_increase_fraction if f else 0.0 for f in flex]),
+            "window_steps": (
+                "demand",
+                [max(1, round(f.window_hours / dt)) if f else 1 for f in flex],
+            ),
+            "curtailable_share": ("demand", [f.curtailable_share if f else 0.0 for f in flex]),
+            "curtailment_penalty": (
+                "demand",
+                [f.curtailment_penalty_eur_per_mwh if f else 0.0 for f in flex],
+            ),
+            "node": ("demand", _text([_node(a.site, a.carrier) for _, a in dems])),
+            "participant": ("demand", _text([p for p, _ in dems])),
+        },
+        coords={"demand": _text([a.id for _, a in dems]), "time": time},
+    )
+    nodes.update(demands["node"].values.tolist())
+
+    link_rows = []
+    for link in cluster.links:
+        for direction, (a, b) in (
+            ("fwd", (link.source, link.target)),
+            ("rev", (link.target, link.source)),
+        ):
+            if direction == "rev" and not link.bidirectional:
+                continue
+            link_rows.append((f"{link.id}:{direction}", link, a, b))
+    links = xr.Dataset(
+        {
+            "capacity_mw": ("link", [row[1].capacity_mw for row in link_rows]),
+            "efficiency": ("link", [1 - row[1].loss_fraction for row in link_rows]),
+            "from_node": ("link", _text([_node(row[2], row[1].carrier) for row in link_rows])),
+            "to_node": ("link", _text([_node(row[3], row[1].carrier) for row in link_rows])),
+            "from_participant": ("link", _text([site_owner[row[2]] for row in link_rows])),
+            "to_participant": ("link", _text([site_owner[row[3]] for row in link_rows])),
+        },
+        coords={"link": _text([row[0] for row in link_rows])},
+    )
+    nodes.update(links["from_node"].values.tolist())
+    nodes.update(links["to_node"].values.tolist())
+
+    # Electricity from connections: every site behind a connection draws from it.
+    grid_carrier = {c.id: c.carrier for c in cluster.connections}
+    draw_sites = [s for s, c in site_connection.items() if c is not None]
+    draws = xr.Dataset(
+        {
+            "node": (
+                "draw",
+                _text([_node(s, grid_carrier[str(site_connection[s])]) for s in draw_sites]),
+            ),
+            "participant": ("draw", _text([site_owner[s] for s in draw_sites])),
+            "contract": (
+                "draw",
+                _text([f"{site_owner[s]}@{site_connection[s]}" for s in draw_sites]),
+            ),
+        },
+        coords={"draw": _text(draw_sites)},
+    )
+    nodes.update(draws["node"].values.tolist())
+
+    conn_rows = []
+    contract_rows: list[tuple[str, str, str, float, float]] = []
+    for connection in cluster.connections:
+        carrier = carriers[connection.carrier]
+        price = (
+            values(carrier.price_eur_per_unit) if carrier.price_eur_per_unit is not None else None
+        )
+        export = (
+            values(carrier.export_price_eur_per_unit)
+            if carrier.export_price_eur_per_unit is not None
+            else np.zeros(n)
+        )
+        factor = values(carrier.emission_factor_t_per_unit)
+        import_cost = (
+            (price if price is not None else np.zeros(n))
+            + values(connection.import_tariff_eur_per_mwh)
+            + (carbon * factor if carrier.carbon_priced else 0)
+        )
+        contracted = {k.participant: k for k in connection.contracts}
+        behind = sorted({site_owner[s] for s in draw_sites if site_connection[s] == connection.id})
+        for participant in behind:
+            k = contracted.get(participant)
+            contract_rows.append(
+                (
+                    f"{participant}@{connection.id}",
+                    participant,
+                    connection.id,
+                    k.import_mw if k else 0.0,
+                    k.export_mw if k else 0.0,
+                )
+            )
+        total_import = sum(r[3] for r in contract_rows if r[2] == connection.id)
+        total_export = sum(r[4] for r in contract_rows if r[2] == connection.id)
+        limit_in = values(connection.import_limit_mw)
+        limit_out = values(connection.export_limit_mw)
+        conn_rows.append(
+            {
+                "connection": connection.id,
+                "import_limit_mw": limit_in if price is not None else np.zeros(n),
+                "export_limit_mw": limit_out,
+                # contracted shares shrink pro rata when the operator's limit drops below their sum
+                "import_share": np.minimum(1.0, limit_in / total_import)
+                if total_import
+                else np.zeros(n),
+                "export_share": np.minimum(1.0, limit_out / total_export)
+                if total_export
+                else np.zeros(n),
+                "import_cost": import_cost,
+                "export_value": export - values(connection.export_tariff_eur_per_mwh),
+                "tariff_in": values(connection.import_tariff_eur_per_mwh),
+                "tariff_out": values(connection.export_tariff_eur_per_mwh),
+                "emission_factor": factor,
+                "carbon_cost": carbon * factor if carrier.carbon_priced else np.zeros(n),
+            }
+        )
+    names = [r["connection"] for r in conn_rows]
+    connections = xr.Dataset(
+        {
+            key: (("connection", "time"), _stack([r[key] for r in conn_rows], n))
+            for key in (
+                "import_limit_mw",
+                "export_limit_mw",
+                "import_share",
+                "export_share",
+                "import_cost",
+                "export_value",
+                "tariff_in",
+                "tariff_out",
+                "emission_factor",
+                "carbon_cost",
+            )
+        },
+        coords={"connection": _text(names), "time": time},
+    )
+    contracts = xr.Dataset(
+        {
+            "participant": ("contract", _text([r[1] for r in contract_rows])),
+            "connection": ("contract", _text([r[2] for r in contract_rows])),
+            "import_mw": ("contract", [r[3] for r in contract_rows]),
+            "export_mw": ("contract", [r[4] for r in contract_rows]),
+        },
+        coords={"contract": _text([r[0] for r in contract_rows])},
+    )
+
+    # Markets for other carriers: bought where used, if the carrier has a price.
+    grid_carriers = set(grid_carrier.values())
+    buy, sell = [], []
+    for node in sorted(nodes):
+        site, carrier_id = node.split("|")
+        carrier = carriers[carrier_id]
+        if carrier_id in grid_carriers:
+            continue
+        if carrier.price_eur_per_unit is not None:
+            factor = values(carrier.emission_factor_t_per_unit)
+            buy.append(
+                (
+                    node,
+                    site_owner[site],
+                    values(carrier.price_eur_per_unit)
+                    + (carbon * factor if carrier.carbon_priced else 0),
+                    factor,
+                    carbon * factor if carrier.carbon_priced else np.zeros(n),
+                )
+            )
+        if carrier.export_price_eur_per_unit is not None:
+            sell.append((node, site_owner[site], values(carrier.export_price_eur_per_unit)))
+    purchases = xr.Dataset(
+        {
+            "node": ("purchase", _text([b[0] for b in buy])),
+            "participant": ("purchase", _text([b[1] for b in buy])),
+            "cost": (("purchase", "time"), _stack([b[2] for b in buy], n)),
+            "emission_factor": (("purchase", "time"), _stack([b[3] for b in buy], n)),
+            "carbon_cost": (("purchase", "time"), _stack([b[4] for b in buy], n)),
+        },
+        coords={"purchase": _text([b[0] for b in buy]), "time": time},
+    )
+    sales = xr.Dataset(
+        {
+            "node": ("sale", _text([s[0] for s in sell])),
+            "participant": ("sale", _text([s[1] for s in sell])),
+            "value": (("sale", "time"), _stack([s[2] for s in sell], n)),
+        },
+        coords={"sale": _text([s[0] for s in sell]), "time": time},
+    )
+    ordered = tuple(sorted(nodes))
+    return DispatchData(
+        time=time,
+        start_step=start,
+        step_hours=dt,
+        participants=tuple(p.id for p in cluster.participants),
+        nodes=ordered,
+        node_participant={node: site_owner[node.split("|")[0]] for node in ordered},
+        generators=generators,
+        storage=storage,
+        converters=converters,
+        converter_terms=converter_terms,
+        demands=demands,
+        links=links,
+        purchases=purchases,
+        sales=sales,
+        draws=draws,
+        contracts=contracts,
+        connections=connections,
+    )

@@ -1,0 +1,280 @@
+"""One HiGHS instance per built model; joint, stand-alone and coalition runs change bounds only.
+
+Why HiGHS directly after linopy builds: a coalition re-solve must take milliseconds, which rules
+out rebuilding or re-exporting the model. linopy's matrices give each variable's column and each
+constraint's row; the runs below rewrite column and row bounds in bulk and re-run HiGHS, which
+keeps its simplex basis between runs (a warm start).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
+import numpy as np
+import xarray as xr
+
+from clusterhub.energy.data import DispatchData
+from clusterhub.energy.model import Built
+from clusterhub.errors import SolveError
+
+__all__ = ["Run", "Solver"]
+
+#: Variables owned by one participant through the item named in the data (label -> field).
+_OWNED = {
+    "generator-output": ("generators", "participant"),
+    "storage-charge": ("storage", "participant"),
+    "storage-discharge": ("storage", "participant"),
+    "storage-soc": ("storage", "participant"),
+    "converter-flow": ("converters", "participant"),
+    "demand-shift-down": ("demands", "participant"),
+    "demand-shift-up": ("demands", "participant"),
+    "demand-curtailment": ("demands", "participant"),
+    "demand-lost": ("demands", "participant"),
+    "market-buy": ("purchases", "participant"),
+    "market-sell": ("sales", "participant"),
+    "grid-draw": ("draws", "participant"),
+    "contract-import": ("contracts", "participant"),
+    "contract-export": ("contracts", "participant"),
+    "contract-pool": ("contracts", "participant"),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """The outcome of one solve: objective, column values and row duals, by position."""
+
+    objective: float
+    columns: np.ndarray
+    rows: np.ndarray
+    duals: np.ndarray
+    seconds: float
+
+
+class Solver:
+    def __init__(self, built: Built, *, options: dict[str, Any] | None = None) -> None:
+        self.built = built
+        m = built.model
+        matrices = m.matrices
+        self.vlabels = np.asarray(matrices.vlabels)
+        self.clabels = np.asarray(matrices.clabels)
+        self.cost = np.asarray(matrices.c, dtype=float)
+        self.lb = np.asarray(matrices.lb, dtype=float)
+        self.ub = np.asarray(matrices.ub, dtype=float)
+        sense, b = np.asarray(matrices.sense), np.asarray(matrices.b, dtype=float)
+        self.row_lower = np.where(sense != "<", b, -np.inf)
+        self.row_upper = np.where(sense != ">", b, np.inf)
+        self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]
+        self.highs.setOptionValue("output_flag", False)
+        for key, value in (options or {}).items():
+            self.highs.setOptionValue(key, value)
+        self.highs.passModel(_lp(self))
+        data = built.data
+        self.participants = data.participants
+        index = {p: i for i, p in enumerate(self.participants)}
+        self.col_owner = np.full(len(self.vlabels), -1)
+        for name, (dataset, field) in _OWNED.items():
+            owners = getattr(data, dataset)[field]
+            _scatter(
+                self.col_owner,
+                self.column_positions(name),
+                owners.copy(data=[index[o] for o in owners.values]),
+            )
+        self.row_owner = np.full(len(self.clabels), -1)
+        nodes = xr.DataArray(
+            [index[data.node_participant[n]] for n in data.nodes], coords={"node": list(data.nodes)}
+        )
+        _scatter(self.row_owner, self.row_positions("node-balance"), nodes)
+        owners = data.storage.participant
+        _scatter(
+            self.row_owner,
+            self.row_positions("storage-start"),
+            owners.copy(data=[index[o] for o in owners.values]),
+        )
+
+    # --- positions of labelled blocks -----------------------------------------------------------
+    def column_positions(self, name: str) -> xr.DataArray:
+        labels = self.built.model.variables[name].labels
+        return labels.copy(data=_positions(self.vlabels, labels.values))
+
+    def row_positions(self, name: str) -> xr.DataArray:
+        labels = self.built.model.constraints[name].labels
+        return labels.copy(data=_positions(self.clabels, labels.values))
+
+    def columns(self, name: str) -> np.ndarray:
+        """Positions of a variable's columns, flat, masked entries left out."""
+        positions = self.column_positions(name).values.ravel()
+        return positions[positions >= 0]
+
+    def rows(self, name: str) -> np.ndarray:
+        positions = self.row_positions(name).values.ravel()
+        return positions[positions >= 0]
+
+    def values(self, run: Run, name: str) -> xr.DataArray:
+        """A variable's solution as a labelled array (NaN where masked)."""
+        variable = self.built.model.variables[name]
+        positions = self.column_positions(name).values
+        out = np.where(positions >= 0, run.columns[np.maximum(positions, 0)], np.nan)
+        return variable.labels.copy(data=out)
+
+    def duals(self, run: Run, name: str) -> xr.DataArray:
+        """A constraint's duals (EUR per unit of right-hand side) as a labelled array."""
+        return self._row_array(run.duals, name)
+
+    def activities(self, run: Run, name: str) -> xr.DataArray:
+        """A constraint's left-hand side at the solution, as a labelled array."""
+        return self._row_array(run.rows, name)
+
+    def _row_array(self, values: np.ndarray, name: str) -> xr.DataArray:
+        constraint = self.built.model.constraints[name]
+        positions = self.row_positions(name).values
+        out = np.where(positions >= 0, values[np.maximum(positions, 0)], np.nan)
+        return constraint.labels.copy(data=out)
+
+    # --- the three kinds of run -----------------------------------------------------------------
+    def joint(self) -> Run:
+        """Everyone together: one pool behind each connection, contracts pooled."""
+        return self.coalition(self.participants)
+
+    def coalition(self, members: Iterable[str]) -> Run:
+        """Only ``members`` exist and act together; everyone else's columns and loads are zero."""
+        member = np.isin(np.array(self.participants), list(members))
+        lb, ub = self.lb.copy(), self.ub.copy()
+        absent = (self.col_owner >= 0) & ~member[np.maximum(self.col_owner, 0)]
+        lb[absent] = 0.0
+        ub[absent] = 0.0
+        for name in ("contract-import", "contract-export"):
+            ub[self.columns(name)] = 0.0  # members trade through the pool, not alone
+        self._close_links(lb, ub, member)
+        row_lower, row_upper = self.row_lower.copy(), self.row_upper.copy()
+        gone = (self.row_owner >= 0) & ~member[np.maximum(self.row_owner, 0)]
+        row_lower[gone] = 0.0
+        row_upper[gone] = 0.0
+        data = self.built.data
+        contract_member = np.isin(
+            data.contracts.participant.values, np.array(self.participants)[member]
+        )
+        for side in ("import", "export"):
+            _scatter(
+                row_upper,
+                self.row_positions(f"connection-{side}-limit"),
+                _pooled_capacity(data, side, contract_member),
+            )
+        return self._run(lb, ub, row_lower, row_upper)
+
+    def standalone(self) -> Run:
+        """Everyone alone, in one solve: no pool, no links between participants, each within
+        its own contract. The problem splits into independent blocks, one per participant."""
+        lb, ub = self.lb.copy(), self.ub.copy()
+        for name in ("contract-pool", "connection-import", "connection-export"):
+            positions = self.columns(name)
+            lb[positions] = 0.0
+            ub[positions] = 0.0
+        self._close_links(lb, ub, None)
+        return self._run(lb, ub, self.row_lower, self.row_upper)
+
+    def cost_by_participant(self, run: Run) -> dict[str, float]:
+        """Each participant's share of the objective, from the columns it owns (exact when the
+        run has no pooled columns, as a stand-alone run)."""
+        owned = self.col_owner >= 0
+        totals = np.bincount(
+            self.col_owner[owned],
+            weights=(self.cost * run.columns)[owned],
+            minlength=len(self.participants),
+        )
+        return dict(zip(self.participants, totals.tolist(), strict=True))
+
+    # --- internals ------------------------------------------------------------------------------
+    def _close_links(self, lb: np.ndarray, ub: np.ndarray, member: np.ndarray | None) -> None:
+        links = self.built.data.links
+        if not links.sizes.get("link"):
+            return
+        index = {p: i for i, p in enumerate(self.participants)}
+        a = np.array([index[p] for p in links.from_participant.values])
+        b = np.array([index[p] for p in links.to_participant.values])
+        closed = a != b if member is None else ~(member[a] & member[b])
+        mask = xr.DataArray(closed, coords={"link": links.link.values})
+        flat = self.column_positions("link-flow").where(mask, -1).values.ravel().astype(int)
+        flat = flat[flat >= 0]
+        lb[flat] = 0.0
+        ub[flat] = 0.0
+
+    def _run(
+        self, lb: np.ndarray, ub: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray
+    ) -> Run:
+        h = self.highs
+        cols = np.arange(len(lb), dtype=np.int32)
+        h.changeColsBounds(len(cols), cols, lb, ub)
+        rows = np.arange(len(row_lower), dtype=np.int32)
+        if len(rows):
+            h.changeRowsBounds(len(rows), rows, row_lower, row_upper)
+        started = time.perf_counter()
+        h.run()
+        seconds = time.perf_counter() - started
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolveError(
+                f"dispatch did not solve to optimality: {h.modelStatusToString(status)}",
+                status="warning",
+                termination=h.modelStatusToString(status),
+            )
+        solution = h.getSolution()
+        info = h.getInfo()
+        return Run(
+            objective=float(info.objective_function_value),
+            columns=np.asarray(solution.col_value, dtype=float),
+            rows=np.asarray(solution.row_value, dtype=float),
+            duals=np.asarray(solution.row_dual, dtype=float),
+            seconds=seconds,
+        )
+
+
+def _positions(all_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    found = np.searchsorted(all_labels, labels)
+    found = np.clip(found, 0, max(len(all_labels) - 1, 0))
+    hit = (labels >= 0) & (all_labels[found] == labels) if len(all_labels) else labels < -1
+    return np.where(hit, found, -1)
+
+
+def _scatter(target: np.ndarray, positions: xr.DataArray, values: xr.DataArray) -> None:
+    """Write ``values`` (broadcast over the positions' dims) into ``target`` at ``positions``."""
+    positions, values = xr.broadcast(positions, values)
+    flat = positions.values.ravel()
+    keep = flat >= 0
+    target[flat[keep]] = values.transpose(*positions.dims).values.ravel()[keep]
+
+
+def _pooled_capacity(data: DispatchData, side: str, contract_member: np.ndarray) -> xr.DataArray:
+    """The pooled capacity of the members' contracts at each connection and step."""
+    contracts, connections = data.contracts, data.connections
+    amount = contracts[f"{side}_mw"].where(xr.DataArray(contract_member, dims="contract"), 0.0)
+    total = (
+        amount.groupby(contracts.connection.rename("connection"))
+        .sum()
+        .reindex(connection=list(connections.connection.values), fill_value=0.0)
+    )
+    return total * connections[f"{side}_share"]
+
+
+def _lp(solver: Solver) -> highspy.HighsLp:
+    m = solver.built.model
+    a = m.matrices.A
+    if a is None:
+        raise SolveError("the dispatch model has no constraints", status="warning")
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(solver.vlabels)
+    lp.num_row_ = len(solver.clabels)
+    lp.col_cost_ = solver.cost
+    lp.col_lower_ = solver.lb
+    lp.col_upper_ = solver.ub
+    lp.row_lower_ = solver.row_lower
+    lp.row_upper_ = solver.row_upper
+    csc = a.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr
+    lp.a_matrix_.index_ = csc.indices
+    lp.a_matrix_.value_ = csc.data
+    return lp

@@ -1,0 +1,119 @@
+"""Invariants of the dispatch on the bundled examples: balances close, limits hold, storage is
+continuous, and working together never costs more than working alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from clusterhub.energy import CoalitionCosts, CollaborationResult, DispatchOptions, compare
+from clusterhub.energy.data import DispatchData, gather
+from clusterhub.examples import load_example
+
+TOL = 1e-5
+WINDOW = DispatchOptions(start=24 * 180, steps=48)  # two summer days: PV, negative prices
+
+
+@pytest.fixture(scope="module", params=["harbour", "energy-park"])
+def case(request: pytest.FixtureRequest) -> tuple[DispatchData, CollaborationResult]:
+    cluster = load_example(request.param)
+    return gather(cluster, start=WINDOW.start, steps=WINDOW.steps), compare(cluster, options=WINDOW)
+
+
+def _by_node(values: xr.DataArray, node: xr.DataArray, nodes: tuple[str, ...]) -> xr.DataArray:
+    if values.size == 0:
+        return xr.DataArray(0.0)
+    return values.groupby(node.rename("node")).sum().reindex(node=list(nodes), fill_value=0.0)
+
+
+def _residual(data: DispatchData, d: xr.Dataset) -> xr.DataArray:
+    """Supply minus use at every node and step, recomputed from the dispatch alone."""
+    nodes = data.nodes
+    terms = data.converter_terms
+    converter = d.converter_flow.sel(converter=terms.converter) * terms.coefficient
+    links = data.links
+    dem = data.demands
+    supply = (
+        _by_node(d.generator_output, data.generators.node, nodes)
+        + _by_node(d.storage_discharge - d.storage_charge, data.storage.node, nodes)
+        + _by_node(converter, terms.node, nodes)
+        + _by_node(
+            d.demand_shift_down - d.demand_shift_up + d.demand_curtailment + d.demand_lost,
+            dem.node,
+            nodes,
+        )
+        + _by_node(-d.link_flow, links.from_node, nodes)
+        + _by_node(d.link_flow * links.efficiency, links.to_node, nodes)
+        + _by_node(d.market_buy, data.purchases.node, nodes)
+        - _by_node(d.market_sell, data.sales.node, nodes)
+        + _by_node(d.grid_draw, data.draws.node, nodes)
+    )
+    return supply - _by_node(dem.profile_mw, dem.node, nodes)
+
+
+def test_every_node_balances_every_step(case: tuple[DispatchData, CollaborationResult]) -> None:
+    data, result = case
+    for run in (result.joint, result.standalone):
+        assert float(abs(_residual(data, run.dispatch)).max()) < TOL
+
+
+def test_limits_hold(case: tuple[DispatchData, CollaborationResult]) -> None:
+    data, result = case
+    d = result.joint.dispatch
+    assert (d.generator_output <= data.generators.available_mw + TOL).all()
+    conn, k = data.connections, data.contracts
+    pooled = (
+        k.import_mw.groupby(k.connection.rename("connection"))
+        .sum()
+        .reindex(connection=list(conn.connection.values), fill_value=0.0)
+        * conn.import_share
+    )
+    assert (d.connection_import <= pooled + TOL).all()
+    assert (d.connection_import <= conn.import_limit_mw + TOL).all()
+    alone = result.standalone.dispatch
+    share = conn.import_share.sel(connection=k.connection).drop_vars("connection")
+    assert (alone.contract_import <= k.import_mw * share + TOL).all()
+    assert float(abs(alone.contract_pool).max()) < TOL  # nobody trades when alone
+    s = data.storage
+    for run in (d, alone):
+        assert (run.storage_soc <= s.energy_mwh + TOL).all()
+        assert (run.storage_soc >= s.min_soc * s.energy_mwh - TOL).all()
+
+
+def test_state_of_charge_is_continuous(case: tuple[DispatchData, CollaborationResult]) -> None:
+    data, result = case
+    s, dt = data.storage, data.step_hours
+    for run in (result.joint.dispatch, result.standalone.dispatch):
+        soc = run.storage_soc
+        previous = soc.roll(time=1)
+        start = (s.retention * s.initial_soc * s.energy_mwh).broadcast_like(soc)
+        first = xr.DataArray(np.arange(soc.sizes["time"]) == 0, coords={"time": soc.time})
+        previous = xr.where(first & ~s.cyclic, start / s.retention, previous)
+        expected = (
+            s.retention * previous
+            + s.eta_charge * dt * run.storage_charge
+            - dt / s.eta_discharge * run.storage_discharge
+        )
+        assert float(abs(soc - expected).max()) < TOL
+
+
+def test_joint_never_costs_more_than_alone(case: tuple[DispatchData, CollaborationResult]) -> None:
+    _, result = case
+    assert result.joint.total_cost_eur <= result.standalone.total_cost_eur + TOL
+    assert result.saving_eur >= -TOL
+    total = sum(result.standalone_cost_eur.values())
+    assert total == pytest.approx(result.standalone.total_cost_eur, rel=1e-9)
+
+
+def test_coalitions_are_subadditive_on_the_harbour() -> None:
+    costs = CoalitionCosts(load_example("harbour"), options=DispatchOptions(steps=24))
+    alone = costs.standalone()
+    companies = [p for p in costs.participants if alone[p] != 0.0]
+    rng = np.random.default_rng(3)
+    for _ in range(6):
+        members = [p for p in companies if rng.random() < 0.5]
+        split = int(rng.integers(0, len(members) + 1))
+        left, right = members[:split], members[split:]
+        assert costs(members) <= costs(left) + costs(right) + 1e-6
+    assert costs(companies) <= sum(alone[p] for p in companies) + 1e-6
