@@ -112,12 +112,16 @@ def test_broken_copy_fails_located_and_writes_nothing(
 
 def test_demo_loads_validates_summarises_and_stores(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    result = runner.invoke(app, ["demo", "--url", url, "--json", str(tmp_path / "demo.json")])
+    command = ["demo", "--url", url, "--hours", "24"]
+    result = runner.invoke(app, [*command, "--json", str(tmp_path / "demo.json")])
     assert result.exit_code == 0, result.output
     payload = json.loads((tmp_path / "demo.json").read_text())
     assert sorted(payload) == NAMES
     assert all(entry["stored"] == {"version": 1, "new": True} for entry in payload.values())
-    again = runner.invoke(app, ["demo", "--url", url, "--json", str(tmp_path / "again.json")])
+    saving = payload["harbour"]["optimize"]
+    assert saving["joint_cost_eur"] <= saving["standalone_total_eur"]
+    assert "saving" in result.output
+    again = runner.invoke(app, [*command, "--json", str(tmp_path / "again.json")])
     assert again.exit_code == 0
     payload = json.loads((tmp_path / "again.json").read_text())
     assert all(entry["stored"] == {"version": 1, "new": False} for entry in payload.values())

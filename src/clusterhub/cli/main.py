@@ -17,6 +17,12 @@ from typer.core import TyperGroup
 
 from clusterhub import __version__
 from clusterhub.cli.db import app as db_app
+from clusterhub.cli.energy import (
+    collaboration_payload,
+    collaboration_table,
+    run_comparison,
+    window_options,
+)
 from clusterhub.cli.examples import app as examples_app
 from clusterhub.cli.output import console, errors, shown_url, summary_table, write_json
 from clusterhub.cli.source import cluster_from
@@ -84,6 +90,24 @@ def show(file: FileArgument, json: JsonOption = None) -> None:
     write_json(json, summary.as_dict())
 
 
+@app.command()
+def optimize(
+    file: FileArgument,
+    start: Annotated[
+        str | None, typer.Option(help="first step, e.g. 2024-06-01 (default: horizon start)")
+    ] = None,
+    hours: Annotated[
+        float | None, typer.Option(help="length of the window in hours (default: to the end)")
+    ] = None,
+    json: JsonOption = None,
+) -> None:
+    """Joint dispatch of the whole cluster against every participant alone: the saving."""
+    cluster = cluster_from(file)
+    result = run_comparison(cluster, window_options(cluster, start, hours))
+    console.print(collaboration_table(cluster, result))
+    write_json(json, collaboration_payload(result))
+
+
 @app.command("import")
 def import_(
     file: FileArgument,
@@ -105,9 +129,14 @@ def demo(
         bool, typer.Option(help="also store each example in the database (embedded SQLite)")
     ] = True,
     url: UrlOption = None,
+    hours: Annotated[
+        float | None,
+        typer.Option(help="hours of harbour dispatch to optimise (default: the whole year)"),
+    ] = None,
     json: JsonOption = None,
 ) -> None:
-    """The main job, end to end on the bundled examples (more engines join in later releases)."""
+    """The main job, end to end: every bundled example loaded, validated, summarised and stored,
+    then the harbour cluster's joint dispatch against each company alone."""
     results: dict[str, object] = {}
     target = database_url(url)
     if store:
@@ -130,6 +159,10 @@ def demo(
             progress.advance(task)
     if store:
         console.print(f"[dim]stored in {shown_url(target)}[/dim]")
+    harbour = load_example("harbour")
+    comparison = run_comparison(harbour, window_options(harbour, None, hours))
+    console.print(collaboration_table(harbour, comparison))
+    results["harbour"]["optimize"] = collaboration_payload(comparison)  # type: ignore[index]
     write_json(json, results)
 
 

@@ -8,8 +8,11 @@ keeps its simplex basis between runs (a warm start).
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +70,8 @@ class Solver:
         sense, b = np.asarray(matrices.sense), np.asarray(matrices.b, dtype=float)
         self.row_lower = np.where(sense != "<", b, -np.inf)
         self.row_upper = np.where(sense != ">", b, np.inf)
-        self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]
+        with _quiet_stdout():  # HiGHS prints a banner when created, before options apply
+            self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]
         self.highs.setOptionValue("output_flag", False)
         for key, value in (options or {}).items():
             self.highs.setOptionValue(key, value)
@@ -230,6 +234,20 @@ class Solver:
             duals=np.asarray(solution.row_dual, dtype=float),
             seconds=seconds,
         )
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence the C library's stdout for a moment (Python's sys.stdout is not what it uses)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _positions(all_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -1,0 +1,109 @@
+"""``clusterhub optimize``: joint dispatch against everyone alone, as a table and as JSON."""
+
+from __future__ import annotations
+
+import time as clock
+from typing import Any
+
+import pandas as pd
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clusterhub.cli.output import console
+from clusterhub.energy import CollaborationResult, DispatchOptions, compare
+from clusterhub.errors import InputError
+from clusterhub.model import Cluster
+
+__all__ = ["collaboration_payload", "collaboration_table", "run_comparison", "window_options"]
+
+
+def window_options(cluster: Cluster, start: str | None, hours: float | None) -> DispatchOptions:
+    """Turn ``--start DATE --hours N`` into steps of the cluster's horizon."""
+    index = cluster.time_index
+    first = 0
+    if start is not None:
+        try:
+            moment = pd.Timestamp(start)
+        except ValueError:
+            raise InputError.single(
+                "a date such as 2024-06-01 or 2024-06-01T06:00", repr(start), path="--start"
+            ) from None
+        moment = moment.tz_localize(index.tz) if moment.tzinfo is None else moment
+        first = int(index.searchsorted(moment))
+        if first >= len(index) or index[first] != moment:
+            raise InputError.single(
+                f"a step of the horizon ({index[0]:%Y-%m-%d %H:%M} to "
+                f"{index[-1]:%Y-%m-%d %H:%M}, every {cluster.horizon.resolution})",
+                repr(start),
+                path="--start",
+            )
+    steps = None
+    if hours is not None:
+        steps = round(hours / cluster.horizon.step_hours)
+        if steps < 1 or first + steps > len(index):
+            raise InputError.single(
+                f"hours that fit the horizon after the start (at most "
+                f"{(len(index) - first) * cluster.horizon.step_hours:g})",
+                f"{hours:g}",
+                path="--hours",
+            )
+    return DispatchOptions(start=first, steps=steps)
+
+
+def run_comparison(cluster: Cluster, options: DispatchOptions) -> CollaborationResult:
+    """Build and solve with a live status line: a year of a large cluster takes a while."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        progress.add_task(f"{cluster.name}: building and solving joint and stand-alone dispatch")
+        started = clock.perf_counter()
+        result = compare(cluster, options=options)
+        progress.console.print(f"[dim]solved in {clock.perf_counter() - started:.1f} s[/dim]")
+    return result
+
+
+def collaboration_payload(result: CollaborationResult) -> dict[str, Any]:
+    joint = result.joint
+    return {
+        "joint_cost_eur": joint.total_cost_eur,
+        "joint_cost_parts_eur": joint.cost_parts_eur,
+        "standalone_cost_eur": result.standalone_cost_eur,
+        "standalone_total_eur": result.standalone.total_cost_eur,
+        "saving_eur": result.saving_eur,
+        "saving_pct": result.saving_pct,
+        "emissions_t": joint.emissions_t,
+        "standalone_emissions_t": result.standalone.emissions_t,
+        "congested_hours": joint.congested_hours,
+        "build_seconds": result.build_seconds,
+        "solve_seconds": result.solve_seconds,
+    }
+
+
+def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
+    joint, alone = result.joint, result.standalone
+    window = joint.dispatch.time
+    first = pd.Timestamp(window.values[0]).tz_localize("UTC").tz_convert(cluster.timezone)
+    title = (
+        f"{cluster.name}: {first:%Y-%m-%d %H:%M} + {window.size * cluster.horizon.step_hours:g} h"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("participant")
+    table.add_column("alone, EUR", justify="right")
+    for participant, cost in alone.cost_by_participant_eur.items():
+        if cost:
+            table.add_row(participant, f"{cost:,.0f}")
+    table.add_section()
+    table.add_row("[bold]all alone[/bold]", f"[bold]{alone.total_cost_eur:,.0f}[/bold]")
+    table.add_row("[bold]together[/bold]", f"[bold]{joint.total_cost_eur:,.0f}[/bold]")
+    table.add_row(
+        "[green]saving[/green]",
+        f"[green]{result.saving_eur:,.0f} ({result.saving_pct:.1f}%)[/green]",
+    )
+    table.add_section()
+    parts = ", ".join(f"{k} {v:,.0f}" for k, v in joint.cost_parts_eur.items())
+    table.add_row("together: cost parts", parts)
+    table.add_row(
+        "emissions together / alone", f"{joint.emissions_t:,.0f} t / {alone.emissions_t:,.0f} t"
+    )
+    congested = ", ".join(f"{c} {h:g} h" for c, h in joint.congested_hours.items())
+    table.add_row("hours at the connection limit", congested or "-")
+    return table

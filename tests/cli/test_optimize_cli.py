@@ -1,0 +1,58 @@
+"""``clusterhub optimize`` through Typer's runner: table, JSON keys, and located bad options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clusterhub.cli.main import app
+
+runner = CliRunner()
+
+KEYS = {
+    "joint_cost_eur",
+    "standalone_cost_eur",
+    "standalone_total_eur",
+    "saving_eur",
+    "saving_pct",
+    "emissions_t",
+    "congested_hours",
+    "build_seconds",
+    "solve_seconds",
+}
+
+
+def test_optimize_prints_the_saving_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "harbour.json"
+    result = runner.invoke(
+        app, ["optimize", "harbour", "--start", "2024-06-08", "--hours", "24", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "saving" in result.output
+    assert "2024-06-08 00:00 + 24 h" in result.output
+    payload = json.loads(out.read_text())
+    assert set(payload) >= KEYS
+    assert set(payload["standalone_cost_eur"]) >= {"botlek-chemie", "maasmond-fuels"}
+    total = sum(payload["standalone_cost_eur"].values())
+    assert total == pytest.approx(payload["standalone_total_eur"])
+    assert payload["saving_eur"] == pytest.approx(
+        payload["standalone_total_eur"] - payload["joint_cost_eur"]
+    )
+    assert payload["saving_eur"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--start", "2030-01-01"], "--start: expected a step of the horizon"),
+        (["--start", "soon"], "--start: expected a date such as 2024-06-01"),
+        (["--hours", "100000"], "--hours: expected hours that fit the horizon"),
+    ],
+)
+def test_bad_window_is_refused_with_its_option_named(options: list[str], message: str) -> None:
+    result = runner.invoke(app, ["optimize", "harbour", *options])
+    assert result.exit_code == 1
+    assert message in result.output.replace("\n", " ")
