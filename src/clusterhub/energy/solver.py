@@ -20,7 +20,6 @@ import highspy
 import numpy as np
 import xarray as xr
 
-from clusterhub.energy.data import DispatchData
 from clusterhub.energy.model import Built
 from clusterhub.errors import SolveError
 
@@ -76,6 +75,8 @@ class Solver:
         for key, value in (options or {}).items():
             self.highs.setOptionValue(key, value)
         self.highs.passModel(_lp(self))
+        self._lb_now, self._ub_now = self.lb, self.ub
+        self._row_lower_now, self._row_upper_now = self.row_lower, self.row_upper
         data = built.data
         self.participants = data.participants
         index = {p: i for i, p in enumerate(self.participants)}
@@ -97,6 +98,37 @@ class Solver:
             self.row_owner,
             self.row_positions("storage-start"),
             owners.copy(data=[index[o] for o in owners.values]),
+        )
+        # Plain arrays for what every coalition run touches: xarray is too slow per run.
+        names = list(data.connections.connection.values)
+        self._contract_connection = np.array(
+            [names.index(c) for c in data.contracts.connection.values], dtype=int
+        )
+        self._contract_owner = np.array(
+            [index[p] for p in data.contracts.participant.values], dtype=int
+        )
+        self._limits = {
+            side: (
+                self.row_positions(f"connection-{side}-limit")
+                .transpose("connection", "time")
+                .values,
+                data.connections[f"{side}_share"].transpose("connection", "time").values,
+                data.contracts[f"{side}_mw"].values,
+            )
+            for side in ("import", "export")
+        }
+        self._own = np.concatenate(
+            [self.columns("contract-import"), self.columns("contract-export")]
+        )
+        links = data.links
+        self._link_ends = (
+            np.array([index[p] for p in links.from_participant.values], dtype=int),
+            np.array([index[p] for p in links.to_participant.values], dtype=int),
+        )
+        self._link_columns = (
+            self.column_positions("link-flow").transpose("link", "time").values
+            if links.sizes.get("link")
+            else np.zeros((0, 0), dtype=int)
         )
 
     # --- positions of labelled blocks -----------------------------------------------------------
@@ -150,23 +182,18 @@ class Solver:
         absent = (self.col_owner >= 0) & ~member[np.maximum(self.col_owner, 0)]
         lb[absent] = 0.0
         ub[absent] = 0.0
-        for name in ("contract-import", "contract-export"):
-            ub[self.columns(name)] = 0.0  # members trade through the pool, not alone
+        ub[self._own] = 0.0  # members trade through the pool, not alone
         self._close_links(lb, ub, member)
         row_lower, row_upper = self.row_lower.copy(), self.row_upper.copy()
         gone = (self.row_owner >= 0) & ~member[np.maximum(self.row_owner, 0)]
         row_lower[gone] = 0.0
         row_upper[gone] = 0.0
-        data = self.built.data
-        contract_member = np.isin(
-            data.contracts.participant.values, np.array(self.participants)[member]
-        )
-        for side in ("import", "export"):
-            _scatter(
-                row_upper,
-                self.row_positions(f"connection-{side}-limit"),
-                _pooled_capacity(data, side, contract_member),
+        contract_member = member[self._contract_owner]
+        for rows, share, amount in self._limits.values():
+            total = np.bincount(
+                self._contract_connection, weights=amount * contract_member, minlength=rows.shape[0]
             )
+            row_upper[rows] = total[:, None] * share  # the members' contracts, pooled
         return self._run(lb, ub, row_lower, row_upper)
 
     def standalone(self) -> Run:
@@ -193,28 +220,31 @@ class Solver:
 
     # --- internals ------------------------------------------------------------------------------
     def _close_links(self, lb: np.ndarray, ub: np.ndarray, member: np.ndarray | None) -> None:
-        links = self.built.data.links
-        if not links.sizes.get("link"):
+        a, b = self._link_ends
+        if not len(a):
             return
-        index = {p: i for i, p in enumerate(self.participants)}
-        a = np.array([index[p] for p in links.from_participant.values])
-        b = np.array([index[p] for p in links.to_participant.values])
         closed = a != b if member is None else ~(member[a] & member[b])
-        mask = xr.DataArray(closed, coords={"link": links.link.values})
-        flat = self.column_positions("link-flow").where(mask, -1).values.ravel().astype(int)
-        flat = flat[flat >= 0]
-        lb[flat] = 0.0
-        ub[flat] = 0.0
+        columns = self._link_columns[closed].ravel()
+        columns = columns[columns >= 0]
+        lb[columns] = 0.0
+        ub[columns] = 0.0
 
     def _run(
         self, lb: np.ndarray, ub: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray
     ) -> Run:
         h = self.highs
-        cols = np.arange(len(lb), dtype=np.int32)
-        h.changeColsBounds(len(cols), cols, lb, ub)
-        rows = np.arange(len(row_lower), dtype=np.int32)
+        # Only what differs from the last run is passed on, so HiGHS keeps as much of its basis
+        # and factorisation as it can.
+        cols = np.flatnonzero((lb != self._lb_now) | (ub != self._ub_now)).astype(np.int32)
+        if len(cols):
+            h.changeColsBounds(len(cols), cols, lb[cols], ub[cols])
+        rows = np.flatnonzero(
+            (row_lower != self._row_lower_now) | (row_upper != self._row_upper_now)
+        ).astype(np.int32)
         if len(rows):
-            h.changeRowsBounds(len(rows), rows, row_lower, row_upper)
+            h.changeRowsBounds(len(rows), rows, row_lower[rows], row_upper[rows])
+        self._lb_now, self._ub_now = lb, ub
+        self._row_lower_now, self._row_upper_now = row_lower, row_upper
         started = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - started
@@ -263,18 +293,6 @@ def _scatter(target: np.ndarray, positions: xr.DataArray, values: xr.DataArray) 
     flat = positions.values.ravel()
     keep = flat >= 0
     target[flat[keep]] = values.transpose(*positions.dims).values.ravel()[keep]
-
-
-def _pooled_capacity(data: DispatchData, side: str, contract_member: np.ndarray) -> xr.DataArray:
-    """The pooled capacity of the members' contracts at each connection and step."""
-    contracts, connections = data.contracts, data.connections
-    amount = contracts[f"{side}_mw"].where(xr.DataArray(contract_member, dims="contract"), 0.0)
-    total = (
-        amount.groupby(contracts.connection.rename("connection"))
-        .sum()
-        .reindex(connection=list(connections.connection.values), fill_value=0.0)
-    )
-    return total * connections[f"{side}_share"]
 
 
 def _lp(solver: Solver) -> highspy.HighsLp:

@@ -1,0 +1,202 @@
+"""Build and solve times of the dispatch engine on synthetic clusters of 6, 50 and 200 companies.
+
+Run: ``.venv/bin/python benchmarks/energy.py [--sizes 6 50] [--horizons day week] [--coalitions]``
+Horizons: ``day`` (96 quarter-hours), ``week`` (168 h), ``year`` (8760 h). Each company has a PV
+plant, a battery, a flexible electric load, an electric and a gas boiler and a steam load, behind
+one shared, congested connection. Prints one row per case with build, joint solve, stand-alone
+solve and total seconds and the process's peak memory; with ``--coalitions`` also the mean time of
+a coalition re-solve on one built model (12 companies, one day, random coalitions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from datetime import datetime
+
+import numpy as np
+
+from clusterhub.energy import CoalitionCosts, DispatchOptions, prepare
+from clusterhub.model import (
+    Carrier,
+    Cluster,
+    Connection,
+    Contract,
+    Converter,
+    Demand,
+    Flexibility,
+    Generator,
+    Horizon,
+    Location,
+    Participant,
+    PvProfile,
+    ShapeProfile,
+    Site,
+    Storage,
+)
+
+HORIZONS = {"day": ("15min", 96), "week": ("1h", 168), "year": ("1h", 8760)}
+
+
+def synthetic(companies: int, resolution: str, periods: int, seed: int = 1) -> Cluster:
+    rng = np.random.default_rng(seed)
+    participants = []
+    contracts = []
+    for i in range(companies):
+        pid = f"c{i:03d}"
+        site = f"{pid}-site"
+        load = float(rng.uniform(2, 20))
+        participants.append(
+            Participant(
+                id=pid,
+                name=f"Company {i}",
+                nace="C20.14",
+                sites=(Site(id=site, latitude=51.9, longitude=4.1, connection="grid"),),
+                assets=(
+                    Generator(
+                        id=f"{pid}-pv",
+                        site=site,
+                        technology="pv",
+                        capacity_mw=round(load * rng.uniform(0, 1.5), 1),
+                        availability=PvProfile(generator="pv", seed=i % 5),
+                    ),
+                    Storage(
+                        id=f"{pid}-bat",
+                        site=site,
+                        technology="battery",
+                        carrier="electricity",
+                        energy_capacity_mwh=load,
+                        charge_capacity_mw=load / 2,
+                        discharge_capacity_mw=load / 2,
+                        charge_efficiency=0.95,
+                        discharge_efficiency=0.95,
+                    ),
+                    Demand(
+                        id=f"{pid}-load",
+                        site=site,
+                        carrier="electricity",
+                        profile_mw=ShapeProfile(
+                            generator="shape", mean=load, daily_amplitude=0.3, noise=0.05, seed=i
+                        ),
+                        flexibility=Flexibility(shiftable_share=0.2, window_hours=8),
+                    ),
+                    Converter(
+                        id=f"{pid}-eb",
+                        site=site,
+                        technology="electric_boiler",
+                        capacity_mw=load,
+                        inputs={"electricity": 1.0},
+                        outputs={"steam": 0.99},
+                    ),
+                    Converter(
+                        id=f"{pid}-gb",
+                        site=site,
+                        technology="gas_boiler",
+                        capacity_mw=2 * load,
+                        inputs={"gas": 1.0},
+                        outputs={"steam": 0.93},
+                    ),
+                    Demand(id=f"{pid}-steam", site=site, carrier="steam", profile_mw=load / 2),
+                ),
+            )
+        )
+        contracts.append(
+            Contract(participant=pid, import_mw=round(2 * load, 1), export_mw=round(load, 1))
+        )
+    participants.append(Participant(id="grid-co", name="Grid Co", kind="grid_operator"))
+    total = sum(c.import_mw for c in contracts)
+    return Cluster(
+        name=f"Synthetic {companies}",
+        location=Location(latitude=51.9, longitude=4.1),
+        timezone="Europe/Amsterdam",
+        horizon=Horizon(start=datetime(2024, 1, 1), resolution=resolution, periods=periods),
+        carbon_price_eur_per_t=65.0,
+        carriers=(
+            Carrier(
+                id="electricity",
+                kind="electricity",
+                price_eur_per_unit=ShapeProfile(
+                    generator="shape",
+                    mean=77,
+                    daily_amplitude=0.4,
+                    noise=0.2,
+                    persistence=0.9,
+                    seed=9,
+                ),
+                export_price_eur_per_unit=ShapeProfile(
+                    generator="shape", mean=60, daily_amplitude=0.4, seed=9
+                ),
+                emission_factor_t_per_unit=0.27,
+                carbon_priced=False,
+            ),
+            Carrier(
+                id="gas",
+                kind="natural_gas",
+                price_eur_per_unit=34.0,
+                emission_factor_t_per_unit=0.202,
+            ),
+            Carrier(id="steam", kind="steam", temperature_c=180),
+        ),
+        participants=tuple(participants),
+        connections=(
+            Connection(
+                id="grid",
+                operator="grid-co",
+                import_limit_mw=0.6 * total,
+                export_limit_mw=0.3 * total,
+                import_tariff_eur_per_mwh=5.0,
+                contracts=tuple(contracts),
+            ),
+        ),
+    )
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[6, 50, 200])
+    parser.add_argument("--horizons", nargs="+", default=["day", "week"], choices=list(HORIZONS))
+    parser.add_argument("--coalitions", action="store_true")
+    args = parser.parse_args()
+    print(
+        f"{'companies':>9} {'horizon':>7} {'columns':>9} {'build s':>8} {'joint s':>8} "
+        f"{'alone s':>8} {'total s':>8} {'saving %':>8} {'peak MiB':>9}"
+    )
+    for size in args.sizes:
+        for horizon in args.horizons:
+            resolution, periods = HORIZONS[horizon]
+            cluster = synthetic(size, resolution, periods)
+            started = time.perf_counter()
+            solver = prepare(cluster)
+            built = time.perf_counter() - started
+            joint = solver.joint()
+            alone = solver.standalone()
+            total = time.perf_counter() - started
+            saving = 100 * (alone.objective - joint.objective) / alone.objective
+            print(
+                f"{size:>9} {horizon:>7} {len(solver.vlabels):>9} {built:>8.2f} "
+                f"{joint.seconds:>8.2f} {alone.seconds:>8.2f} {total:>8.2f} {saving:>8.2f} "
+                f"{peak_mib():>9.0f}"
+            )
+    if args.coalitions:
+        costs = CoalitionCosts(synthetic(12, "1h", 24), options=DispatchOptions())
+        costs.standalone()
+        rng = np.random.default_rng(7)
+        companies = [p for p in costs.participants if p != "grid-co"]
+        samples = [[p for p in companies if rng.random() < 0.5] for _ in range(200)]
+        started = time.perf_counter()
+        for members in samples:
+            costs(members)
+        per = (time.perf_counter() - started) / costs.solves * 1000
+        print(
+            f"coalition re-solve, 12 companies x 24 h: {per:.2f} ms each over {costs.solves} "
+            "distinct coalitions (bounds changed on one built model, HiGHS warm start)"
+        )
+
+
+if __name__ == "__main__":
+    main()
