@@ -36,37 +36,96 @@ def _by_node(
     return summed.reindex(node=list(nodes)).fillna(0)
 
 
+@dataclass(frozen=True)
+class Parameters:
+    """The data-dependent numbers of the model: bounds, costs and right-hand sides.
+
+    Why apart from the structure: a rolling horizon moves the same model to the next window by
+    writing these numbers into the solver; the structure (which variables, which rows) stays.
+    Costs are per MW and step (EUR), bounds in MW or MWh, right-hand sides in MW or MWh.
+    """
+
+    bounds: dict[str, tuple[xr.DataArray, xr.DataArray]]
+    costs: dict[str, xr.DataArray]
+    rhs: dict[str, xr.DataArray]
+
+
+def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameters:
+    """Bounds, costs and right-hand sides of ``data``'s window."""
+    time, dt = data.time, data.step_hours
+    g, s, c, d = data.generators, data.storage, data.converters, data.demands
+    ones = xr.DataArray(np.ones(len(time)), coords={"time": time})
+    zero = 0.0 * ones
+    k, conn = data.contracts, data.connections
+    share_in = conn.import_share.sel(connection=k.connection).drop_vars("connection")
+    share_out = conn.export_share.sel(connection=k.connection).drop_vars("connection")
+    import_cost = conn.import_cost.sel(connection=k.connection).drop_vars("connection")
+    export_value = conn.export_value.sel(connection=k.connection).drop_vars("connection")
+    bounds = {
+        "generator-output": (g.available_mw.where(~g.curtailable, 0.0), g.available_mw),
+        "storage-charge": (zero, s.charge_mw * ones),
+        "storage-discharge": (zero, s.discharge_mw * ones),
+        "storage-soc": (s.min_soc * s.energy_mwh * ones, s.energy_mwh * ones),
+        "converter-flow": (zero, c.max_flow_mw),
+        "demand-shift-down": (zero, d.profile_mw * d.shiftable_share),
+        "demand-shift-up": (
+            zero,
+            (d.profile_mw * d.max_increase).where(d.shiftable_share > 0, 0.0),
+        ),
+        "demand-curtailment": (zero, d.profile_mw * d.curtailable_share),
+        "demand-lost": (zero, d.profile_mw),
+        "link-flow": (zero, data.links.capacity_mw * ones),
+        "contract-import": (zero, k.import_mw * share_in),
+        "contract-export": (zero, k.export_mw * share_out),
+    }
+    costs = {
+        "generator-output": dt * g.marginal_cost * ones,
+        "converter-flow": dt * c.variable_cost * ones,
+        "demand-curtailment": dt * d.curtailment_penalty * ones,
+        "demand-lost": dt * lost_load_eur_per_mwh * xr.ones_like(d.profile_mw),
+        "market-buy": dt * data.purchases.cost,
+        "market-sell": -dt * data.sales.value,
+        "contract-import": dt * import_cost,
+        "contract-export": -dt * export_value,
+        "connection-import": dt * conn.import_cost,
+        "connection-export": -dt * conn.export_value,
+    }
+    first = xr.DataArray(np.arange(len(time)) == 0, coords={"time": time})
+    rhs = {
+        "node-balance": d.profile_mw.groupby(d.node.rename("node"))
+        .sum()
+        .reindex(node=list(data.nodes), fill_value=0.0),
+        "storage-start": (s.retention * s.initial_soc * s.energy_mwh).broadcast_like(first),
+        "connection-import-limit": _pooled(k, conn, "import"),
+        "connection-export-limit": _pooled(k, conn, "export"),
+    }
+    return Parameters(bounds=bounds, costs=costs, rhs=rhs)
+
+
 def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PER_MWH) -> Built:
     """Variables, constraints and objective for ``data``; no solve."""
     m = linopy.Model(force_dim_names=True)
     time = data.time
     dt = data.step_hours
-    g, s, c, d = data.generators, data.storage, data.converters, data.demands
-    ones = xr.DataArray(np.ones(len(time)), coords={"time": time})
+    g, s, d = data.generators, data.storage, data.demands
+    p = parameters(data, lost_load_eur_per_mwh=lost_load_eur_per_mwh)
 
-    gen = m.add_variables(
-        lower=g.available_mw.where(~g.curtailable, 0.0),
-        upper=g.available_mw,
-        name="generator-output",
-    )
-    charge = m.add_variables(lower=0, upper=s.charge_mw * ones, name="storage-charge")
-    discharge = m.add_variables(lower=0, upper=s.discharge_mw * ones, name="storage-discharge")
-    soc = m.add_variables(
-        lower=(s.min_soc * s.energy_mwh) * ones, upper=s.energy_mwh * ones, name="storage-soc"
-    )
-    flow = m.add_variables(lower=0, upper=c.max_flow_mw, name="converter-flow")
-    shiftable = d.profile_mw * d.shiftable_share
-    shift_down = m.add_variables(lower=0, upper=shiftable, name="demand-shift-down")
-    shift_up = m.add_variables(
-        lower=0,
-        upper=(d.profile_mw * d.max_increase).where(d.shiftable_share > 0, 0.0),
-        name="demand-shift-up",
-    )
-    curtail = m.add_variables(
-        lower=0, upper=d.profile_mw * d.curtailable_share, name="demand-curtailment"
-    )
-    lost = m.add_variables(lower=0, upper=d.profile_mw, name="demand-lost")
-    link = m.add_variables(lower=0, upper=data.links.capacity_mw * ones, name="link-flow")
+    def bounded(name: str) -> linopy.Variable:
+        lower, upper = p.bounds[name]
+        return m.add_variables(lower=lower, upper=upper, name=name)
+
+    gen = bounded("generator-output")
+    charge = bounded("storage-charge")
+    discharge = bounded("storage-discharge")
+    soc = bounded("storage-soc")
+    flow = bounded("converter-flow")
+    shift_down = bounded("demand-shift-down")
+    shift_up = bounded("demand-shift-up")
+    curtail = bounded("demand-curtailment")
+    lost = bounded("demand-lost")
+    link = bounded("link-flow")
+    own_import = bounded("contract-import")
+    own_export = bounded("contract-export")
     buy = m.add_variables(
         lower=0, coords=[data.purchases.indexes["purchase"], time], name="market-buy"
     )
@@ -74,10 +133,6 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
     draw = m.add_variables(coords=[data.draws.indexes["draw"], time], name="grid-draw")
     k = data.contracts
     conn = data.connections
-    share_in = conn.import_share.sel(connection=k.connection).drop_vars("connection")
-    share_out = conn.export_share.sel(connection=k.connection).drop_vars("connection")
-    own_import = m.add_variables(lower=0, upper=k.import_mw * share_in, name="contract-import")
-    own_export = m.add_variables(lower=0, upper=k.export_mw * share_out, name="contract-export")
     pool = m.add_variables(coords=[k.indexes["contract"], time], name="contract-pool")
     grid_import = m.add_variables(
         lower=0, coords=[conn.indexes["connection"], time], name="connection-import"
@@ -100,12 +155,7 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
         + _by_node(-1 * sell, data.sales.node, data.nodes)
         + _by_node(1 * draw, data.draws.node, data.nodes)
     )
-    demand_at_node = (
-        d.profile_mw.groupby(d.node.rename("node"))
-        .sum()
-        .reindex(node=list(data.nodes), fill_value=0.0)
-    )
-    m.add_constraints(balance == demand_at_node, name="node-balance")
+    m.add_constraints(balance == p.rhs["node-balance"], name="node-balance")
 
     # --- storage ------------------------------------------------------------------------------
     first = xr.DataArray(np.arange(len(time)) == 0, coords={"time": time})
@@ -121,7 +171,7 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
     )
     m.add_constraints(
         soc - s.eta_charge * dt * charge + dt / s.eta_discharge * discharge
-        == (s.retention * s.initial_soc * s.energy_mwh).broadcast_like(first),
+        == p.rhs["storage-start"],
         name="storage-start",
         mask=carried,
     )
@@ -156,27 +206,19 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
         == 0,
         name="connection-balance",
     )
-    m.add_constraints(grid_import <= _pooled(k, conn, "import"), name="connection-import-limit")
-    m.add_constraints(grid_export <= _pooled(k, conn, "export"), name="connection-export-limit")
-
-    # --- objective ------------------------------------------------------------------------------
-    import_cost = conn.import_cost.sel(connection=k.connection).drop_vars("connection")
-    export_value = conn.export_value.sel(connection=k.connection).drop_vars("connection")
-    m.add_objective(
-        dt
-        * (
-            (gen * g.marginal_cost).sum()
-            + (flow * c.variable_cost).sum()
-            + (curtail * d.curtailment_penalty).sum()
-            + lost.sum() * lost_load_eur_per_mwh
-            + (buy * data.purchases.cost).sum()
-            - (sell * data.sales.value).sum()
-            + (own_import * import_cost).sum()
-            - (own_export * export_value).sum()
-            + (grid_import * conn.import_cost).sum()
-            - (grid_export * conn.export_value).sum()
-        )
+    m.add_constraints(
+        grid_import <= p.rhs["connection-import-limit"], name="connection-import-limit"
     )
+    m.add_constraints(
+        grid_export <= p.rhs["connection-export-limit"], name="connection-export-limit"
+    )
+
+    # --- objective: every cost is per MW and step, so the sum is EUR over the window ------------
+    costs = [(m.variables[name] * cost).sum() for name, cost in p.costs.items()]
+    objective = costs[0]
+    for term in costs[1:]:
+        objective = objective + term
+    m.add_objective(objective)
     return Built(model=m, data=data)
 
 
