@@ -5,7 +5,8 @@ Horizons: ``day`` (96 quarter-hours), ``week`` (168 h), ``year`` (8760 h). Each 
 plant, a battery, a flexible electric load, an electric and a gas boiler and a steam load, behind
 one shared, congested connection. Prints one row per case with build, joint solve, stand-alone
 solve and total seconds and the process's peak memory; with ``--coalitions`` also the mean time of
-a coalition re-solve on one built model (12 companies, one day, random coalitions).
+a coalition re-solve on one built model (12 companies, one day, random coalitions); with
+``--rolling N`` a year of daily 36-hour windows for N companies on the same built model.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 import numpy as np
 
 from clusterhub.energy import CoalitionCosts, DispatchOptions, prepare
+from clusterhub.energy.rolling import simulate
 from clusterhub.model import (
     Carrier,
     Cluster,
@@ -161,6 +163,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[6, 50, 200])
     parser.add_argument("--horizons", nargs="+", default=["day", "week"], choices=list(HORIZONS))
     parser.add_argument("--coalitions", action="store_true")
+    parser.add_argument(
+        "--rolling",
+        type=int,
+        metavar="COMPANIES",
+        help="also a year in daily windows (36 h look-ahead) for this many",
+    )
     args = parser.parse_args()
     print(
         f"{'companies':>9} {'horizon':>7} {'columns':>9} {'build s':>8} {'joint s':>8} "
@@ -182,6 +190,16 @@ def main() -> None:
                 f"{joint.seconds:>8.2f} {alone.seconds:>8.2f} {total:>8.2f} {saving:>8.2f} "
                 f"{peak_mib():>9.0f}"
             )
+    if args.rolling:
+        cluster = synthetic(args.rolling, "1h", 8760)
+        started = time.perf_counter()
+        result = simulate(cluster, window_hours=36, commit_hours=24, kind="perfect")
+        print(
+            f"rolling year, {args.rolling} companies, {result.windows} daily windows of 36 h: "
+            f"{time.perf_counter() - started:.1f} s total, {result.build_seconds:.1f} s build, "
+            f"{result.solve_seconds:.1f} s in HiGHS, regret {result.regret_pct:.3f}% against "
+            f"perfect foresight, peak {peak_mib():.0f} MiB"
+        )
     if args.coalitions:
         costs = CoalitionCosts(synthetic(12, "1h", 24), options=DispatchOptions())
         costs.standalone()

@@ -44,6 +44,47 @@ def test_optimize_prints_the_saving_and_writes_json(tmp_path: Path) -> None:
     assert payload["saving_eur"] >= 0
 
 
+def test_optimize_rolling_reports_regret(tmp_path: Path) -> None:
+    out = tmp_path / "rolling.json"
+    result = runner.invoke(
+        app,
+        [
+            "optimize",
+            "harbour",
+            "--start",
+            "2024-03-01",
+            "--hours",
+            "48",
+            "--rolling",
+            "--window",
+            "36",
+            "--commit",
+            "24",
+            "--forecast",
+            "persistence",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "regret" in result.output
+    rolling = json.loads(out.read_text())["rolling"]
+    assert rolling["windows"] == 2
+    assert rolling["forecast"] == "persistence"
+    assert rolling["realized_cost_eur"] >= rolling["perfect_foresight_cost_eur"] - 1e-6
+    assert rolling["regret_eur"] == pytest.approx(
+        rolling["realized_cost_eur"] - rolling["perfect_foresight_cost_eur"]
+    )
+
+
+def test_rolling_with_a_misaligned_commit_says_why() -> None:
+    result = runner.invoke(
+        app, ["optimize", "harbour", "--hours", "48", "--rolling", "--commit", "1"]
+    )
+    assert result.exit_code == 1
+    assert "multiple of every flexible demand's window" in result.output.replace("\n", " ")
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

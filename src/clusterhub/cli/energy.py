@@ -11,10 +11,20 @@ from rich.table import Table
 
 from clusterhub.cli.output import console
 from clusterhub.energy import CollaborationResult, DispatchOptions, compare
+from clusterhub.energy.forecast import Forecast
+from clusterhub.energy.rolling import RollingResult, simulate
 from clusterhub.errors import InputError
 from clusterhub.model import Cluster
 
-__all__ = ["collaboration_payload", "collaboration_table", "run_comparison", "window_options"]
+__all__ = [
+    "collaboration_payload",
+    "collaboration_table",
+    "rolling_payload",
+    "rolling_table",
+    "run_comparison",
+    "run_rolling",
+    "window_options",
+]
 
 
 def window_options(cluster: Cluster, start: str | None, hours: float | None) -> DispatchOptions:
@@ -106,4 +116,54 @@ def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
     )
     congested = ", ".join(f"{c} {h:g} h" for c, h in joint.congested_hours.items())
     table.add_row("hours at the connection limit", congested or "-")
+    return table
+
+
+def run_rolling(
+    cluster: Cluster,
+    options: DispatchOptions,
+    *,
+    window: float,
+    commit: float,
+    kind: Forecast,
+    seed: int,
+) -> RollingResult:
+    """Window by window with a progress bar: a year is 365 plans and 365 settlements."""
+    with Progress(console=console, transient=True) as progress:
+        return simulate(
+            cluster,
+            window_hours=window,
+            commit_hours=commit,
+            kind=kind,
+            seed=seed,
+            options=options,
+            progress=progress,
+        )
+
+
+def rolling_payload(
+    result: RollingResult, kind: Forecast, *, window: float, commit: float
+) -> dict[str, Any]:
+    return {
+        "forecast": kind,
+        "window_hours": window,
+        "commit_hours": commit,
+        "windows": result.windows,
+        "realized_cost_eur": result.realized_cost_eur,
+        "perfect_foresight_cost_eur": result.perfect_foresight_cost_eur,
+        "regret_eur": result.regret_eur,
+        "regret_pct": result.regret_pct,
+        "build_seconds": result.build_seconds,
+        "solve_seconds": result.solve_seconds,
+    }
+
+
+def rolling_table(result: RollingResult, kind: Forecast) -> Table:
+    table = Table(title=f"Operating window by window on a {kind} forecast", title_justify="left")
+    table.add_column("what")
+    table.add_column("EUR", justify="right")
+    table.add_row("windows", str(result.windows))
+    table.add_row("realized cost", f"{result.realized_cost_eur:,.0f}")
+    table.add_row("perfect foresight", f"{result.perfect_foresight_cost_eur:,.0f}")
+    table.add_row("regret", f"{result.regret_eur:,.0f} ({result.regret_pct:.2f}%)")
     return table

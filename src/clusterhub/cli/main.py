@@ -20,12 +20,16 @@ from clusterhub.cli.db import app as db_app
 from clusterhub.cli.energy import (
     collaboration_payload,
     collaboration_table,
+    rolling_payload,
+    rolling_table,
     run_comparison,
+    run_rolling,
     window_options,
 )
 from clusterhub.cli.examples import app as examples_app
 from clusterhub.cli.output import console, errors, shown_url, summary_table, write_json
 from clusterhub.cli.source import cluster_from
+from clusterhub.energy.forecast import Forecast
 from clusterhub.errors import ClusterhubError, InputError
 from clusterhub.examples import EXAMPLES, load_example
 from clusterhub.model import summarize
@@ -99,13 +103,31 @@ def optimize(
     hours: Annotated[
         float | None, typer.Option(help="length of the window in hours (default: to the end)")
     ] = None,
+    rolling: Annotated[
+        bool, typer.Option(help="also operate window by window on forecasts (receding horizon)")
+    ] = False,
+    window: Annotated[float, typer.Option(help="rolling look-ahead in hours")] = 36.0,
+    commit: Annotated[float, typer.Option(help="rolling: hours committed per window")] = 24.0,
+    forecast: Annotated[
+        Forecast, typer.Option(help="rolling: what the planner knows in advance")
+    ] = "perfect",
+    seed: Annotated[int, typer.Option(help="rolling: seed of the noisy forecast")] = 0,
     json: JsonOption = None,
 ) -> None:
-    """Joint dispatch of the whole cluster against every participant alone: the saving."""
+    """Joint dispatch of the whole cluster against every participant alone: the saving; with
+    --rolling also the cost of operating day by day on forecasts (regret)."""
     cluster = cluster_from(file)
-    result = run_comparison(cluster, window_options(cluster, start, hours))
+    options = window_options(cluster, start, hours)
+    result = run_comparison(cluster, options)
     console.print(collaboration_table(cluster, result))
-    write_json(json, collaboration_payload(result))
+    payload = collaboration_payload(result)
+    if rolling:
+        outcome = run_rolling(
+            cluster, options, window=window, commit=commit, kind=forecast, seed=seed
+        )
+        console.print(rolling_table(outcome, forecast))
+        payload["rolling"] = rolling_payload(outcome, forecast, window=window, commit=commit)
+    write_json(json, payload)
 
 
 @app.command("import")

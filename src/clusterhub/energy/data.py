@@ -7,7 +7,7 @@ rolling horizon cut windows out of one resolved year instead of resolving profil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,33 @@ class DispatchData:
     draws: xr.Dataset  # dim draw: a site's electricity from its connection
     contracts: xr.Dataset  # dim contract: (participant, connection)
     connections: xr.Dataset  # dim connection
+
+    _TIMED = ("generators", "converters", "demands", "purchases", "sales", "connections")
+
+    def window(self, start: int, steps: int) -> DispatchData:
+        """Steps ``start .. start+steps`` of this data (positions relative to its first step).
+
+        A window running past the end wraps round to the beginning, as a look-ahead at the end of
+        a simulated year needs data it cannot have; its time labels keep counting on.
+        """
+        positions = (start + np.arange(steps)) % len(self.time)
+        step = pd.Timedelta(hours=self.step_hours)
+        time = pd.DatetimeIndex(
+            self.time[start % len(self.time)] + step * np.arange(steps), name="time"
+        )
+        cut = {
+            name: getattr(self, name).isel(time=positions).assign_coords(time=time)
+            for name in self._TIMED
+        }
+        return replace(self, time=time, start_step=self.start_step + start, **cut)
+
+    def with_values(self, **arrays: xr.DataArray) -> DispatchData:
+        """A copy with ``generators_available_mw`` / ``demands_profile_mw`` replaced (forecasts)."""
+        changes: dict[str, xr.Dataset] = {}
+        for key, array in arrays.items():
+            dataset, field = key.split("_", 1)
+            changes[dataset] = changes.get(dataset, getattr(self, dataset)).assign({field: array})
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def _series(cluster: Cluster, series: object, window: slice) -> np.ndarray:

@@ -20,7 +20,8 @@ import highspy
 import numpy as np
 import xarray as xr
 
-from clusterhub.energy.model import Built
+from clusterhub.energy.data import DispatchData
+from clusterhub.energy.model import Built, Parameters
 from clusterhub.errors import SolveError
 
 __all__ = ["Run", "Solver"]
@@ -76,6 +77,7 @@ class Solver:
             self.highs.setOptionValue(key, value)
         self.highs.passModel(_lp(self))
         self._lb_now, self._ub_now = self.lb, self.ub
+        self._cost_now = self.cost.copy()
         self._row_lower_now, self._row_upper_now = self.row_lower, self.row_upper
         data = built.data
         self.participants = data.participants
@@ -171,14 +173,20 @@ class Solver:
         return constraint.labels.copy(data=out)
 
     # --- the three kinds of run -----------------------------------------------------------------
-    def joint(self) -> Run:
-        """Everyone together: one pool behind each connection, contracts pooled."""
-        return self.coalition(self.participants)
+    def joint(self, *, fixed: tuple[np.ndarray, np.ndarray] | None = None) -> Run:
+        """Everyone together: one pool behind each connection, contracts pooled. ``fixed`` holds
+        columns and the values they must take (a committed schedule)."""
+        return self.coalition(self.participants, fixed=fixed)
 
-    def coalition(self, members: Iterable[str]) -> Run:
+    def coalition(
+        self, members: Iterable[str], *, fixed: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Run:
         """Only ``members`` exist and act together; everyone else's columns and loads are zero."""
         member = np.isin(np.array(self.participants), list(members))
         lb, ub = self.lb.copy(), self.ub.copy()
+        if fixed is not None:
+            lb[fixed[0]] = fixed[1]
+            ub[fixed[0]] = fixed[1]
         absent = (self.col_owner >= 0) & ~member[np.maximum(self.col_owner, 0)]
         lb[absent] = 0.0
         ub[absent] = 0.0
@@ -206,6 +214,42 @@ class Solver:
             ub[positions] = 0.0
         self._close_links(lb, ub, None)
         return self._run(lb, ub, self.row_lower, self.row_upper)
+
+    def load(self, data: DispatchData, parameters: Parameters) -> None:
+        """Write another window's numbers into this model (same structure, new data): bounds,
+        costs and right-hand sides; the next run starts from the last basis."""
+
+        def relabel(array: xr.DataArray, positions: xr.DataArray) -> xr.DataArray:
+            if "time" in array.dims:
+                array = array.assign_coords(time=positions.indexes["time"])
+            return array
+
+        for name, (lower, upper) in parameters.bounds.items():
+            positions = self.column_positions(name)
+            _scatter(self.lb, positions, relabel(lower, positions))
+            _scatter(self.ub, positions, relabel(upper, positions))
+        for name, cost in parameters.costs.items():
+            positions = self.column_positions(name)
+            _scatter(self.cost, positions, relabel(cost, positions))
+        for name, rhs in parameters.rhs.items():
+            positions = self.row_positions(name)
+            _scatter(self.row_upper, positions, relabel(rhs, positions))
+            if name in ("node-balance", "storage-start"):
+                _scatter(self.row_lower, positions, relabel(rhs, positions))
+        for side, (rows, _, amount) in self._limits.items():
+            share = data.connections[f"{side}_share"].transpose("connection", "time").values
+            self._limits[side] = (rows, share, amount)
+
+    def step_of_columns(self) -> np.ndarray:
+        """The time step of every column (-1 for none), to count a window's first steps."""
+        steps = np.full(len(self.vlabels), -1)
+        time = self.built.data.time
+        index = xr.DataArray(np.arange(len(time)), coords={"time": time})
+        for name in self.built.model.variables:
+            positions = self.column_positions(name)
+            if "time" in positions.dims:
+                _scatter(steps, positions, index)
+        return steps
 
     def cost_by_participant(self, run: Run) -> dict[str, float]:
         """Each participant's share of the objective, from the columns it owns (exact when the
@@ -238,6 +282,10 @@ class Solver:
         cols = np.flatnonzero((lb != self._lb_now) | (ub != self._ub_now)).astype(np.int32)
         if len(cols):
             h.changeColsBounds(len(cols), cols, lb[cols], ub[cols])
+        priced = np.flatnonzero(self.cost != self._cost_now).astype(np.int32)
+        if len(priced):
+            h.changeColsCost(len(priced), priced, self.cost[priced])
+            self._cost_now = self.cost.copy()
         rows = np.flatnonzero(
             (row_lower != self._row_lower_now) | (row_upper != self._row_upper_now)
         ).astype(np.int32)
