@@ -60,6 +60,8 @@ class Run:
 class Solver:
     def __init__(self, built: Built, *, options: dict[str, Any] | None = None) -> None:
         self.built = built
+        self._column_cache: dict[str, xr.DataArray] = {}
+        self._row_cache: dict[str, xr.DataArray] = {}
         m = built.model
         matrices = m.matrices
         self.vlabels = np.asarray(matrices.vlabels)
@@ -135,12 +137,16 @@ class Solver:
 
     # --- positions of labelled blocks -----------------------------------------------------------
     def column_positions(self, name: str) -> xr.DataArray:
-        labels = self.built.model.variables[name].labels
-        return labels.copy(data=_positions(self.vlabels, labels.values))
+        if name not in self._column_cache:
+            labels = self.built.model.variables[name].labels
+            self._column_cache[name] = labels.copy(data=_positions(self.vlabels, labels.values))
+        return self._column_cache[name]
 
     def row_positions(self, name: str) -> xr.DataArray:
-        labels = self.built.model.constraints[name].labels
-        return labels.copy(data=_positions(self.clabels, labels.values))
+        if name not in self._row_cache:
+            labels = self.built.model.constraints[name].labels
+            self._row_cache[name] = labels.copy(data=_positions(self.clabels, labels.values))
+        return self._row_cache[name]
 
     def columns(self, name: str) -> np.ndarray:
         """Positions of a variable's columns, flat, masked entries left out."""
@@ -218,27 +224,30 @@ class Solver:
     def load(self, data: DispatchData, parameters: Parameters) -> None:
         """Write another window's numbers into this model (same structure, new data): bounds,
         costs and right-hand sides; the next run starts from the last basis."""
-
-        def relabel(array: xr.DataArray, positions: xr.DataArray) -> xr.DataArray:
-            if "time" in array.dims:
-                array = array.assign_coords(time=positions.indexes["time"])
-            return array
-
         for name, (lower, upper) in parameters.bounds.items():
-            positions = self.column_positions(name)
-            _scatter(self.lb, positions, relabel(lower, positions))
-            _scatter(self.ub, positions, relabel(upper, positions))
+            self._write(self.lb, self.column_positions(name), lower)
+            self._write(self.ub, self.column_positions(name), upper)
         for name, cost in parameters.costs.items():
-            positions = self.column_positions(name)
-            _scatter(self.cost, positions, relabel(cost, positions))
+            self._write(self.cost, self.column_positions(name), cost)
         for name, rhs in parameters.rhs.items():
-            positions = self.row_positions(name)
-            _scatter(self.row_upper, positions, relabel(rhs, positions))
+            self._write(self.row_upper, self.row_positions(name), rhs)
             if name in ("node-balance", "storage-start"):
-                _scatter(self.row_lower, positions, relabel(rhs, positions))
+                self._write(self.row_lower, self.row_positions(name), rhs)
         for side, (rows, _, amount) in self._limits.items():
             share = data.connections[f"{side}_share"].transpose("connection", "time").values
             self._limits[side] = (rows, share, amount)
+
+    @staticmethod
+    def _write(target: np.ndarray, positions: xr.DataArray, values: xr.DataArray) -> None:
+        """Like ``_scatter`` but by position, not label: a new window has new time labels."""
+        dims = positions.dims
+        array = np.asarray(values.transpose(*[d for d in dims if d in values.dims]).values)
+        for axis, dim in enumerate(dims):
+            if dim not in values.dims:
+                array = np.expand_dims(array, axis)
+        flat = positions.values.ravel()
+        keep = flat >= 0
+        target[flat[keep]] = np.broadcast_to(array, positions.shape).ravel()[keep]
 
     def step_of_columns(self) -> np.ndarray:
         """The time step of every column (-1 for none), to count a window's first steps."""
