@@ -35,6 +35,8 @@ class RollingResult:
     windows: int
     build_seconds: float
     solve_seconds: float
+    windows_seconds: float
+    reference_seconds: float
 
     @property
     def regret_eur(self) -> float:
@@ -116,6 +118,8 @@ def simulate(
         solve_seconds += plan.seconds + settled.seconds
         if progress is not None and task is not None:
             progress.advance(task)
+    windows_seconds = clock.perf_counter() - started - build_seconds
+    reference_started = clock.perf_counter()
     reference = _perfect_foresight(actual, first, total, lost, options)
     return RollingResult(
         realized_cost_eur=float(sum(costs)),
@@ -124,6 +128,8 @@ def simulate(
         windows=len(starts),
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
+        windows_seconds=windows_seconds,
+        reference_seconds=clock.perf_counter() - reference_started,
     )
 
 
