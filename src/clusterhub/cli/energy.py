@@ -155,6 +155,8 @@ def rolling_payload(
         "regret_pct": result.regret_pct,
         "build_seconds": result.build_seconds,
         "solve_seconds": result.solve_seconds,
+        "windows_seconds": result.windows_seconds,
+        "reference_seconds": result.reference_seconds,
     }
 
 
