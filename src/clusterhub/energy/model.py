@@ -110,18 +110,20 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
     g, s, d = data.generators, data.storage, data.demands
     p = parameters(data, lost_load_eur_per_mwh=lost_load_eur_per_mwh)
 
-    def bounded(name: str) -> linopy.Variable:
+    def bounded(name: str, where: xr.DataArray | None = None) -> linopy.Variable:
         lower, upper = p.bounds[name]
-        return m.add_variables(lower=lower, upper=upper, name=name)
+        mask = None if where is None else where & xr.ones_like(upper, dtype=bool)
+        return m.add_variables(lower=lower, upper=upper, name=name, mask=mask)
 
     gen = bounded("generator-output")
     charge = bounded("storage-charge")
     discharge = bounded("storage-discharge")
     soc = bounded("storage-soc")
     flow = bounded("converter-flow")
-    shift_down = bounded("demand-shift-down")
-    shift_up = bounded("demand-shift-up")
-    curtail = bounded("demand-curtailment")
+    # flexibility columns exist only for demands that have that flexibility: fewer columns
+    shift_down = bounded("demand-shift-down", d.shiftable_share > 0)
+    shift_up = bounded("demand-shift-up", d.shiftable_share > 0)
+    curtail = bounded("demand-curtailment", d.curtailable_share > 0)
     lost = bounded("demand-lost")
     link = bounded("link-flow")
     own_import = bounded("contract-import")

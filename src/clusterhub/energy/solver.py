@@ -158,10 +158,10 @@ class Solver:
         return positions[positions >= 0]
 
     def values(self, run: Run, name: str) -> xr.DataArray:
-        """A variable's solution as a labelled array (NaN where masked)."""
+        """A variable's solution as a labelled array (0 where the column does not exist)."""
         variable = self.built.model.variables[name]
         positions = self.column_positions(name).values
-        out = np.where(positions >= 0, run.columns[np.maximum(positions, 0)], np.nan)
+        out = np.where(positions >= 0, run.columns[np.maximum(positions, 0)], 0.0)
         return variable.labels.copy(data=out)
 
     def duals(self, run: Run, name: str) -> xr.DataArray:
