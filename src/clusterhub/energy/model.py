@@ -150,7 +150,12 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
         _by_node(1 * gen, g.node, data.nodes)
         + _by_node(discharge - charge, s.node, data.nodes)
         + _by_node(converter_terms, terms.node, data.nodes)
-        + _by_node(shift_down - shift_up + curtail + lost, d.node, data.nodes)
+        # absent flexibility columns count as zero (explicitly: linopy v1 would drop the row)
+        + _by_node(
+            shift_down.fillna(0) - shift_up.fillna(0) + curtail.fillna(0) + lost,
+            d.node,
+            data.nodes,
+        )
         + _by_node(-1 * link, data.links.from_node, data.nodes)
         + _by_node(link * data.links.efficiency, data.links.to_node, data.nodes)
         + _by_node(1 * buy, data.purchases.node, data.nodes)
@@ -184,7 +189,7 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
         members = d.demand.where((d.window_steps == steps) & (d.shiftable_share > 0), drop=True)
         if len(members) == 0:
             continue
-        moved = (shift_up - shift_down).sel(demand=members.values)
+        moved = shift_up.sel(demand=members.values) - shift_down.sel(demand=members.values)
         window = (step // int(steps)).rename("window")
         m.add_constraints(moved.groupby(window).sum() == 0, name=f"demand-window-{int(steps)}")
 
@@ -216,7 +221,7 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
     )
 
     # --- objective: every cost is per MW and step, so the sum is EUR over the window ------------
-    costs = [(m.variables[name] * cost).sum() for name, cost in p.costs.items()]
+    costs = [(m.variables[name].fillna(0) * cost).sum() for name, cost in p.costs.items()]
     objective = costs[0]
     for term in costs[1:]:
         objective = objective + term
