@@ -105,18 +105,26 @@ def test_error_names_file_line_column_field_expected_and_found(
 
 def test_all_problems_are_reported_at_once(data_dir: Path, tmp_path: Path) -> None:
     path = _broken(data_dir, tmp_path, "capacity_mw: 5\n", "capacity_mw: lots\n")
-    text = path.read_text().replace(
+    path.write_text(path.read_text().replace("charge_efficiency: 0.95", "charge_efficiency: 2"))
+    problems = _problems(path)
+    assert len(problems) == 3  # the capacity, and both efficiencies (each was 0.95)
+    assert "participants[0].assets[0].capacity_mw: expected a number, got 'lots'" in problems[0]
+    assert "assets[0].charge_efficiency: expected a number <= 1, got 2" in problems[1]
+    assert "assets[0].discharge_efficiency: expected a number <= 1, got 2" in problems[2]
+
+
+def test_reference_problems_wait_for_field_problems(data_dir: Path, tmp_path: Path) -> None:
+    """Whole-cluster checks need valid records, so a file with both kinds shows the field
+    problems first; the references are reported once the fields are mended."""
+    path = _broken(data_dir, tmp_path, "capacity_mw: 5\n", "capacity_mw: lots\n")
+    broken_site = path.read_text().replace(
         "site: bolt-works\n        technology", "site: nowhere\n        technology"
     )
-    path.write_text(text)
-    problems = _problems(path)
-    assert any(
-        "participants[0].assets[0].capacity_mw: expected a number, got 'lots'" in p
-        for p in problems
-    )
-    # the second problem is a reference: reported even though the first is a type error?
-    # pydantic stops at field errors before cross-references, so only field errors show here.
-    assert all(str(path) in p for p in problems)
+    path.write_text(broken_site)
+    assert [p for p in _problems(path) if "capacity_mw" in p]
+    path.write_text(broken_site.replace("capacity_mw: lots\n", "capacity_mw: 5\n"))
+    [problem] = _problems(path)
+    assert "participants[1].assets[0].site: expected one of the site of 'bolt' ids" in problem
 
 
 def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:

@@ -12,17 +12,15 @@ from clusterhub.model import Cluster, read_cluster
 def cluster_from(file: str) -> Cluster:
     """A path wins over an example of the same name, so a local file is never shadowed."""
     path = Path(file)
-    if path.exists() or file not in EXAMPLES:
-        if not path.exists():
-            known = ", ".join(EXAMPLES)
-            raise InputError(
-                [
-                    Problem(
-                        f"an existing cluster file or an example name ({known})",
-                        "no such file",
-                        file=file,
-                    )
-                ]
-            )
+    if path.exists():
         return read_cluster(path)
-    return load_example(file)
+    if file in EXAMPLES:
+        return load_example(file)
+    known = ", ".join(EXAMPLES)
+    raise InputError(
+        [
+            Problem(
+                f"an existing cluster file or an example name ({known})", "no such file", file=file
+            )
+        ]
+    )

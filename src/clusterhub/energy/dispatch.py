@@ -10,7 +10,6 @@ import time as clock
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import xarray as xr
 
 from clusterhub.energy.data import DispatchData, gather
@@ -151,15 +150,12 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
     d = data.demands
     penalties = dt * float(
         (v["demand-curtailment"] * d.curtailment_penalty).sum()
-        + v["demand-lost"].sum() * solver_lost_load(solver)
+        + v["demand-lost"].sum() * solver.built.lost_load_eur_per_mwh
     )
     emissions = dt * float(
         (v["market-buy"] * purchases.emission_factor).sum() + (imports * conn.emission_factor).sum()
     )
-    limit = solver.activities(run, "connection-import-limit")
-    capacity = xr.DataArray(
-        _row_upper(solver, "connection-import-limit"), coords=limit.coords, dims=limit.dims
-    )
+    capacity = solver.upper_bounds("connection-import-limit")
     congested = (capacity > 1e-9) & (v["connection-import"] >= capacity - 1e-6)
     value = -solver.duals(run, "connection-import-limit") / dt
     return DispatchResult(
@@ -177,17 +173,3 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
         congested_hours={c: float(congested.sel(connection=c).sum()) * dt for c in names},
         solve_seconds=run.seconds,
     )
-
-
-def solver_lost_load(solver: Solver) -> float:
-    """The penalty the model was built with (read back from the objective coefficients)."""
-    positions = solver.columns("demand-lost")
-    if not positions.size:
-        return 0.0
-    return float(np.max(solver.cost[positions]) / solver.built.data.step_hours)
-
-
-def _row_upper(solver: Solver, name: str) -> np.ndarray:
-    positions = solver.row_positions(name).values
-    upper = solver.highs.getLp().row_upper_
-    return np.where(positions >= 0, np.asarray(upper)[np.maximum(positions, 0)], np.nan)

@@ -26,6 +26,7 @@ LOST_LOAD_EUR_PER_MWH = 10_000.0
 class Built:
     model: linopy.Model
     data: DispatchData
+    lost_load_eur_per_mwh: float
 
 
 def _by_node(
@@ -226,7 +227,7 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
     for term in costs[1:]:
         objective = objective + term
     m.add_objective(objective)
-    return Built(model=m, data=data)
+    return Built(model=m, data=data, lost_load_eur_per_mwh=lost_load_eur_per_mwh)
 
 
 def _pooled(k: xr.Dataset, conn: xr.Dataset, side: str) -> xr.DataArray:

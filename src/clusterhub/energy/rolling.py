@@ -12,6 +12,7 @@ import time as clock
 from dataclasses import dataclass, replace
 
 import numpy as np
+import xarray as xr
 from rich.progress import Progress
 
 from clusterhub.energy.data import DispatchData, gather
@@ -80,7 +81,10 @@ def simulate(
     if not 1 <= commit <= window:
         raise ModelError(f"expected 1 <= commit <= window steps, got {commit} and {window}")
     actual = gather(cluster)
-    actual = replace(actual, storage=actual.storage.assign(cyclic=actual.storage.cyclic & False))
+    # levels are carried from window to window, so no store returns to its start level
+    actual = replace(
+        actual, storage=actual.storage.assign(cyclic=xr.zeros_like(actual.storage.cyclic))
+    )
     first = options.start
     total = options.steps if options.steps is not None else len(actual.time) - first
     _check_alignment(actual.window(first, window), commit)

@@ -172,6 +172,11 @@ class Solver:
         """A constraint's left-hand side at the solution, as a labelled array."""
         return self._row_array(run.rows, name)
 
+    def upper_bounds(self, name: str) -> xr.DataArray:
+        """A constraint's right-hand side (upper bound) as of the last run: the capacity a
+        coalition or window actually had, not the one the model was built with."""
+        return self._row_array(self._row_upper_now, name)
+
     def _row_array(self, values: np.ndarray, name: str) -> xr.DataArray:
         constraint = self.built.model.constraints[name]
         positions = self.row_positions(name).values
