@@ -41,7 +41,12 @@ from clusterhub.model import (
 HORIZONS = {"day": ("15min", 96), "week": ("1h", 168), "year": ("1h", 8760)}
 
 
-def synthetic(companies: int, resolution: str, periods: int, seed: int = 1) -> Cluster:
+def synthetic(
+    companies: int, resolution: str, periods: int, seed: int = 1, *, tight: bool = False
+) -> Cluster:
+    """``tight``: contracts between 0.7 and 1.3 times the mean load, small export contracts and
+    curtailable load, the connection as large as the contracts: working together pays (the
+    benefit-sharing benchmark's game); otherwise ample contracts and a congested connection."""
     rng = np.random.default_rng(seed)
     participants = []
     contracts = []
@@ -81,7 +86,12 @@ def synthetic(companies: int, resolution: str, periods: int, seed: int = 1) -> C
                         profile_mw=ShapeProfile(
                             generator="shape", mean=load, daily_amplitude=0.3, noise=0.05, seed=i
                         ),
-                        flexibility=Flexibility(shiftable_share=0.2, window_hours=8),
+                        flexibility=Flexibility(
+                            shiftable_share=0.2,
+                            window_hours=8,
+                            curtailable_share=0.3 if tight else 0.0,
+                            curtailment_penalty_eur_per_mwh=250.0 if tight else 0.0,
+                        ),
                     ),
                     Converter(
                         id=f"{pid}-eb",
@@ -104,7 +114,11 @@ def synthetic(companies: int, resolution: str, periods: int, seed: int = 1) -> C
             )
         )
         contracts.append(
-            Contract(participant=pid, import_mw=round(2 * load, 1), export_mw=round(load, 1))
+            Contract(
+                participant=pid,
+                import_mw=round(load * (rng.uniform(0.7, 1.3) if tight else 2.0), 1),
+                export_mw=round(load * (0.2 if tight else 1.0), 1),
+            )
         )
     participants.append(Participant(id="grid-co", name="Grid Co", kind="grid_operator"))
     total = sum(c.import_mw for c in contracts)
@@ -145,8 +159,8 @@ def synthetic(companies: int, resolution: str, periods: int, seed: int = 1) -> C
             Connection(
                 id="grid",
                 operator="grid-co",
-                import_limit_mw=0.6 * total,
-                export_limit_mw=0.3 * total,
+                import_limit_mw=total if tight else 0.6 * total,
+                export_limit_mw=sum(c.export_mw for c in contracts) if tight else 0.3 * total,
                 import_tariff_eur_per_mwh=5.0,
                 contracts=tuple(contracts),
             ),
@@ -172,7 +186,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'companies':>9} {'horizon':>7} {'columns':>9} {'build s':>8} {'joint s':>8} "
-        f"{'alone s':>8} {'total s':>8} {'saving %':>8} {'peak MiB':>9}"
+        f"{'alone s':>8} {'total s':>8} {'saving %':>8} {'peak MiB':>9} {'method':>8}"
     )
     for size in args.sizes:
         for horizon in args.horizons:
@@ -188,7 +202,7 @@ def main() -> None:
             print(
                 f"{size:>9} {horizon:>7} {len(solver.vlabels):>9} {built:>8.2f} "
                 f"{joint.seconds:>8.2f} {alone.seconds:>8.2f} {total:>8.2f} {saving:>8.2f} "
-                f"{peak_mib():>9.0f}"
+                f"{peak_mib():>9.0f} {solver.method:>8}"
             )
     if args.rolling:
         cluster = synthetic(args.rolling, "1h", 8760)

@@ -7,6 +7,7 @@ traceback. A traceback means a bug in clusterhub.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,11 +29,19 @@ from clusterhub.cli.energy import (
 )
 from clusterhub.cli.examples import app as examples_app
 from clusterhub.cli.output import console, errors, shown_url, summary_table, write_json
+from clusterhub.cli.share import (
+    allocations_table,
+    energy_game,
+    read_game,
+    run_allocations,
+    share_payload,
+)
 from clusterhub.cli.source import cluster_from
 from clusterhub.energy.forecast import Forecast
 from clusterhub.errors import ClusterhubError, InputError
 from clusterhub.examples import EXAMPLES, load_example
 from clusterhub.model import summarize
+from clusterhub.sharing import CachedGame, Method
 from clusterhub.storage import database_url, import_cluster, upgrade
 
 
@@ -130,6 +139,73 @@ def optimize(
     write_json(json, payload)
 
 
+class Weights(StrEnum):
+    COST = "cost"
+    ENERGY = "energy"
+
+
+@app.command()
+def share(
+    file: Annotated[
+        str | None,
+        typer.Argument(help="a cluster file or example name (the energy game); or use --game"),
+    ] = None,
+    game_file: Annotated[
+        Path | None, typer.Option("--game", help="an explicit game as GAME.json")
+    ] = None,
+    method: Annotated[
+        list[Method] | None,
+        typer.Option(help="allocation rule; repeat to compare rules side by side"),
+    ] = None,
+    samples: Annotated[
+        int | None, typer.Option(help="Shapley by sampling: at most this many orders of arrival")
+    ] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(help="Shapley by sampling: stop when every 95% interval is this narrow"),
+    ] = None,
+    by: Annotated[
+        Weights, typer.Option(help="proportional to stand-alone cost or to energy use")
+    ] = Weights.COST,
+    seed: Annotated[int, typer.Option(help="seed of the Shapley sampling")] = 0,
+    start: Annotated[
+        str | None, typer.Option(help="first step of the window (default: horizon start)")
+    ] = None,
+    hours: Annotated[float, typer.Option(help="hours of dispatch whose saving is shared")] = 24.0,
+    json: JsonOption = None,
+) -> None:
+    """Split the collaboration saving among the participants, with a stability certificate:
+    who would gain by leaving, and whether that is proven over every possible group."""
+    if (file is None) == (game_file is None):
+        raise InputError.single("either a cluster FILE or --game GAME.json", path="share")
+    if samples is not None and precision is not None:
+        raise InputError.single("--samples or --precision, not both", path="--samples")
+    methods = method or [Method.SHAPLEY]
+    weights: dict[str, float] | None = None
+    if game_file is not None:
+        game = CachedGame(read_game(game_file))
+        title, unit = f"Allocation of {game_file.name}", ""
+        if by is Weights.ENERGY and Method.PROPORTIONAL in methods:
+            raise InputError.single(
+                "--by cost for an explicit game (it has no energy use)", "energy", path="--by"
+            )
+    else:
+        cluster = cluster_from(file or "")
+        options = window_options(cluster, start, hours)
+        energy = energy_game(cluster, options)
+        game = CachedGame(energy)
+        weights = energy.energy_use_mwh if by is Weights.ENERGY else energy.standalone_cost
+        title = f"{cluster.name}: saving of {hours:g} h of joint dispatch, shared"
+        unit = "EUR"
+    results = run_allocations(
+        game, methods, samples=samples, precision=precision, seed=seed, weights=weights, unit=unit
+    )
+    console.print(allocations_table(title, results, unit))
+    for result in results:
+        console.print(f"[bold]{result.method}[/bold]: {result.certificate.statement}")
+    write_json(json, share_payload(results))
+
+
 @app.command("import")
 def import_(
     file: FileArgument,
@@ -158,7 +234,8 @@ def demo(
     json: JsonOption = None,
 ) -> None:
     """The main job, end to end: every bundled example loaded, validated, summarised and stored,
-    then the harbour cluster's joint dispatch against each company alone."""
+    then the harbour cluster's joint dispatch against each company alone, and its saving shared
+    by Shapley and by the nucleolus, each with its stability certificate."""
     results: dict[str, object] = {}
     target = database_url(url)
     if store:
@@ -182,9 +259,24 @@ def demo(
     if store:
         console.print(f"[dim]stored in {shown_url(target)}[/dim]")
     harbour = load_example("harbour")
-    comparison = run_comparison(harbour, window_options(harbour, None, hours))
+    window = window_options(harbour, None, hours)
+    comparison = run_comparison(harbour, window)
     console.print(collaboration_table(harbour, comparison))
     results["harbour"]["optimize"] = collaboration_payload(comparison)  # type: ignore[index]
+    energy = energy_game(harbour, window)
+    shared = run_allocations(
+        CachedGame(energy),
+        [Method.SHAPLEY, Method.NUCLEOLUS],
+        samples=None,
+        precision=None,
+        seed=0,
+        weights=None,
+        unit="EUR",
+    )
+    console.print(allocations_table(f"{harbour.name}: the saving shared", shared, "EUR"))
+    for result in shared:
+        console.print(f"[bold]{result.method}[/bold]: {result.certificate.statement}")
+    results["harbour"]["share"] = share_payload(shared)  # type: ignore[index]
     write_json(json, results)
 
 

@@ -20,8 +20,8 @@ class CoalitionCosts:
     """``costs(["a", "b"])`` is the least cost of a and b acting together, all others absent."""
 
     def __init__(self, cluster: Cluster, *, options: DispatchOptions | None = None) -> None:
-        self._solver = prepare(cluster, options=options)
-        self.participants: tuple[str, ...] = self._solver.participants
+        self.solver = prepare(cluster, options=options)
+        self.participants: tuple[str, ...] = self.solver.participants
         self._cache: dict[frozenset[str], float] = {}
         self.solves = 0
 
@@ -31,14 +31,14 @@ class CoalitionCosts:
         if unknown:
             raise NotFound(f"not participants of this cluster: {', '.join(sorted(unknown))}")
         if key not in self._cache:
-            self._cache[key] = self._solver.coalition(key).objective
+            self._cache[key] = self.solver.coalition(key).objective
             self.solves += 1
         return self._cache[key]
 
     def standalone(self) -> dict[str, float]:
         """Every participant's cost alone, from one solve of the separated problem."""
-        run = self._solver.standalone()
-        costs = self._solver.cost_by_participant(run)
+        run = self.solver.standalone()
+        costs = self.solver.cost_by_participant(run)
         for participant, cost in costs.items():
             self._cache.setdefault(frozenset({participant}), cost)
         return costs

@@ -147,21 +147,24 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
     # --- energy balance at every node and step ----------------------------------------------
     terms = data.converter_terms
     converter_terms = flow.sel(converter=terms.converter) * terms.coefficient
-    balance = (
-        _by_node(1 * gen, g.node, data.nodes)
-        + _by_node(discharge - charge, s.node, data.nodes)
-        + _by_node(converter_terms, terms.node, data.nodes)
-        # absent flexibility columns count as zero (explicitly: linopy v1 would drop the row)
-        + _by_node(
-            shift_down.fillna(0) - shift_up.fillna(0) + curtail.fillna(0) + lost,
-            d.node,
-            data.nodes,
-        )
-        + _by_node(-1 * link, data.links.from_node, data.nodes)
-        + _by_node(link * data.links.efficiency, data.links.to_node, data.nodes)
-        + _by_node(1 * buy, data.purchases.node, data.nodes)
-        + _by_node(-1 * sell, data.sales.node, data.nodes)
-        + _by_node(1 * draw, data.draws.node, data.nodes)
+    balance = linopy.merge(
+        [
+            _by_node(1 * gen, g.node, data.nodes),
+            _by_node(discharge - charge, s.node, data.nodes),
+            _by_node(converter_terms, terms.node, data.nodes),
+            # absent flexibility columns count as zero (explicitly: linopy v1 would drop the row)
+            _by_node(
+                shift_down.fillna(0) - shift_up.fillna(0) + curtail.fillna(0) + lost,
+                d.node,
+                data.nodes,
+            ),
+            _by_node(-1 * link, data.links.from_node, data.nodes),
+            _by_node(link * data.links.efficiency, data.links.to_node, data.nodes),
+            _by_node(1 * buy, data.purchases.node, data.nodes),
+            _by_node(-1 * sell, data.sales.node, data.nodes),
+            _by_node(1 * draw, data.draws.node, data.nodes),
+        ],
+        cls=linopy.LinearExpression,
     )
     m.add_constraints(balance == p.rhs["node-balance"], name="node-balance")
 
@@ -222,11 +225,13 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
     )
 
     # --- objective: every cost is per MW and step, so the sum is EUR over the window ------------
-    costs = [(m.variables[name].fillna(0) * cost).sum() for name, cost in p.costs.items()]
-    objective = costs[0]
-    for term in costs[1:]:
-        objective = objective + term
-    m.add_objective(objective)
+    # one merge of all terms: chained additions re-align the growing expression every time
+    masked = {"demand-shift-down", "demand-shift-up", "demand-curtailment"}
+    parts = [
+        ((m.variables[name].fillna(0) if name in masked else m.variables[name]) * cost).sum()
+        for name, cost in p.costs.items()
+    ]
+    m.add_objective(linopy.merge(parts, cls=linopy.LinearExpression))
     return Built(model=m, data=data, lost_load_eur_per_mwh=lost_load_eur_per_mwh)
 
 

@@ -1,0 +1,100 @@
+"""The energy game on the harbour example: every rule shares exactly the collaboration saving,
+the certificate agrees with brute force over all 255 coalitions, and the membership MILP finds
+the same worst coalition as enumeration."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from clusterhub.energy import DispatchOptions, compare
+from clusterhub.examples import load_example
+from clusterhub.sharing import CachedGame, EnergyGame, allocate
+from clusterhub.sharing.separation import Enumeration
+
+DAY = DispatchOptions(steps=24)
+
+
+@pytest.fixture(scope="module")
+def energy() -> EnergyGame:
+    return EnergyGame(load_example("harbour"), options=DAY)
+
+
+@pytest.fixture(scope="module")
+def brute_force(energy: EnergyGame) -> dict[frozenset[str], float]:
+    players = energy.players
+    return {
+        frozenset(c): energy.value(c)
+        for r in range(1, len(players) + 1)
+        for c in combinations(players, r)
+    }
+
+
+def test_the_game_is_the_collaboration_saving(energy: EnergyGame) -> None:
+    result = compare(load_example("harbour"), options=DAY)
+    assert len(energy.players) == 8
+    assert energy.value(energy.players) == pytest.approx(result.saving_eur, rel=1e-6)
+    for player in energy.players:  # alone, nobody saves anything
+        assert energy.value([player]) == pytest.approx(0.0, abs=1e-6)
+        assert energy.costs([player]) == pytest.approx(
+            result.standalone_cost_eur[player], rel=1e-6, abs=1e-6
+        )
+    assert set(energy.null_players) == {"tso", "dso"}
+
+
+@pytest.mark.parametrize("method", ["equal", "proportional", "shapley", "least-core", "nucleolus"])
+def test_every_rule_shares_the_saving_and_its_certificate_is_right(
+    energy: EnergyGame, brute_force: dict[frozenset[str], float], method: str
+) -> None:
+    result = allocate(energy, method, unit="EUR")
+    total = energy.value(energy.players)
+    assert sum(result.shares.values()) == pytest.approx(total, rel=1e-9)
+    assert result.certificate.efficient
+    proper = {c: v for c, v in brute_force.items() if len(c) < len(energy.players)}
+    excess = {c: v - sum(result.shares[p] for p in c) for c, v in proper.items()}
+    worst = max(excess, key=lambda c: excess[c])
+    assert result.certificate.max_excess == pytest.approx(excess[worst], abs=1e-6 * total)
+    assert result.certificate.proven
+    if excess[worst] > 1e-6 * total:
+        assert result.certificate.blocking_coalition is not None
+        blocking = frozenset(result.certificate.blocking_coalition)
+        assert excess[blocking] == pytest.approx(excess[worst], abs=1e-6 * total)
+        assert "would gain" in result.certificate.statement
+    else:
+        assert result.certificate.stable
+        assert "No group of members would gain by leaving" in result.certificate.statement
+    if method in ("least-core", "nucleolus"):
+        assert result.certificate.stable  # harbour's core is not empty
+
+
+def test_the_membership_milp_finds_the_worst_coalition(energy: EnergyGame) -> None:
+    game = CachedGame(energy)
+    enumeration = Enumeration(game)
+    milp = energy.separation(game)
+    rng = np.random.default_rng(5)
+    for trial in range(5):
+        x = rng.dirichlet(np.ones(game.n)) * game.total if trial else np.zeros(game.n)
+        exact = enumeration.search(x, floor=-np.inf, skip=[], span=None, quick=False, limit=1)
+        found = milp.search(x, floor=-np.inf, skip=[], span=None, quick=False, limit=1)
+        assert found.exhaustive
+        assert found.excess[0] == pytest.approx(exact.excess[0], rel=1e-6, abs=1e-3)
+        assert game.value(found.found[0]) - sum(
+            x[i] for i in range(game.n) if found.found[0] >> i & 1
+        ) == pytest.approx(exact.excess[0], rel=1e-6, abs=1e-3)
+    # with a floor above the worst excess, the MILP proves that nothing is left
+    x = np.zeros(game.n)
+    top = enumeration.search(x, floor=-np.inf, skip=[], span=None, quick=False, limit=1).excess[0]
+    none = milp.search(x, floor=top + 1.0, skip=[], span=None, quick=True, limit=8)
+    assert none.found == ()
+    assert none.exhaustive
+
+
+def test_shapley_of_the_energy_game_is_exact_and_zero_for_grid_operators(
+    energy: EnergyGame,
+) -> None:
+    result = allocate(energy, "shapley")
+    assert result.diagnostics["shapley"] == "exact"
+    assert result.shares["tso"] == 0.0
+    assert result.shares["dso"] == 0.0
