@@ -16,10 +16,10 @@ import argparse
 import time
 
 import numpy as np
-from energy import synthetic
 
 from clusterhub.sharing import CachedGame, EnergyGame, allocate
 from clusterhub.sharing.shapley import exact_shapley, sampled_shapley
+from energy import synthetic
 
 
 def game(companies: int) -> EnergyGame:

@@ -86,6 +86,7 @@ def run_allocations(
                     seed=seed,
                     weights=weights,
                     unit=unit,
+                    report=lambda text: progress.update(task, description=text),
                 )
             )
             progress.advance(task)

@@ -10,7 +10,7 @@ only searched, and the certificate says which.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from clusterhub.errors import InputError
 from clusterhub.sharing.game import CachedGame, Game
-from clusterhub.sharing.least_core import least_core, nucleolus
+from clusterhub.sharing.least_core import CoreProgress, least_core, nucleolus
 from clusterhub.sharing.separation import separation_for
 from clusterhub.sharing.shapley import EXACT_LIMIT, exact_shapley, sampled_shapley
 
@@ -100,6 +100,7 @@ def allocate(
     weights: dict[str, float] | None = None,
     exact_shapley_up_to: int | None = None,
     unit: str = "",
+    report: Callable[[str], None] | None = None,
 ) -> Allocation:
     """Split ``v(N)`` among the players by ``method`` and certify the result.
 
@@ -138,12 +139,14 @@ def allocate(
         sampled = samples is not None or precision is not None or len(active) > limit
         x = np.zeros(n)
         if not sampled:
-            x[active] = exact_shapley(reduced)
+            x[active] = exact_shapley(reduced, report=report)
             diagnostics["shapley"] = "exact"
         else:
             if samples is None:
                 samples = 100_000 if precision is not None else DEFAULT_SAMPLES
-            estimate = sampled_shapley(reduced, samples=samples, precision=precision, seed=seed)
+            estimate = sampled_shapley(
+                reduced, samples=samples, precision=precision, seed=seed, report=report
+            )
             x[active] = estimate.value
             low, high = np.zeros(n), np.zeros(n)
             low[active], high[active] = estimate.ci95[:, 0], estimate.ci95[:, 1]
@@ -157,12 +160,20 @@ def allocate(
             )
     else:
         separation = separation_for(cached)
+
+        def rounds(progress: CoreProgress, epsilon: float) -> None:
+            if report is not None:
+                report(
+                    f"{method.value}: round {progress.rounds}, worst excess left "
+                    f"{_money(epsilon, unit)}, {len(progress.generated)} coalitions added"
+                )
+
         if method is Method.LEAST_CORE:
             w = _weights(cached, weights)
             reference = total * w / w.sum() if w.sum() > 0 else None
-            solution = least_core(cached, separation, reference=reference)
+            solution = least_core(cached, separation, reference=reference, report=rounds)
         else:
-            solution = nucleolus(cached, separation)
+            solution = nucleolus(cached, separation, report=rounds)
         x, epsilon, proven_core = solution.allocation, solution.epsilon, solution.proven
         diagnostics.update(
             rounds=solution.progress.rounds,

@@ -187,6 +187,12 @@ class MembershipMilp:
         h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_improving_solution_save", True)
+        # The oracle runs to proven optimality anyway; HiGHS's primal heuristics (sub-MIPs above
+        # all) took 60% of each solve on the 20-company benchmark game: 5.3 s -> 2.9 s for four
+        # separations without them.
+        for heuristic in ("rins", "rens", "feasibility_jump"):
+            h.setOptionValue(f"mip_heuristic_run_{heuristic}", False)
+        h.setOptionValue("mip_heuristic_effort", 0.0)
         lp = highspy.HighsLp()
         lp.num_col_ = cols + n
         lp.num_row_ = matrix.shape[0]

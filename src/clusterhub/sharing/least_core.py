@@ -13,6 +13,7 @@ settled coalitions pin down a single allocation.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
@@ -38,6 +39,8 @@ class CoreProgress:
     proofs: int = 0
     heuristic_only: bool = False  # the last "nothing left" came from a heuristic, not a proof
     generated: list[int] = field(default_factory=list)
+    #: called after every LP with this progress and the LP's epsilon (a progress display)
+    report: Callable[[CoreProgress, float], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ def _generate(
     while True:
         x, epsilon, duals = stage.solve()
         progress.rounds += 1
+        if progress.report is not None:
+            progress.report(progress, epsilon)
         if progress.rounds > MAX_ROUNDS:
             raise SolveError(
                 f"constraint generation did not converge in {MAX_ROUNDS} rounds", status="warning"
@@ -185,11 +190,15 @@ def _add_violated(
 
 
 def least_core(
-    game: CachedGame, separation: Separation, *, reference: np.ndarray | None = None
+    game: CachedGame,
+    separation: Separation,
+    *,
+    reference: np.ndarray | None = None,
+    report: Callable[[CoreProgress, float], None] | None = None,
 ) -> CoreSolution:
     """The least-core value and, among the least-core allocations (usually a set), the one
     closest to ``reference`` (largest deviation smallest; the equal split by default)."""
-    progress = CoreProgress()
+    progress = CoreProgress(report=report)
     tol = _tolerance(game)
     span = np.ones((1, game.n))
     stage = _Stage(game, {}, None)
@@ -203,10 +212,15 @@ def least_core(
     return CoreSolution(x, epsilon, proven and proven_choice, progress)
 
 
-def nucleolus(game: CachedGame, separation: Separation) -> CoreSolution:
+def nucleolus(
+    game: CachedGame,
+    separation: Separation,
+    *,
+    report: Callable[[CoreProgress, float], None] | None = None,
+) -> CoreSolution:
     """The nucleolus: lexicographically the best for the worst-off coalitions; inside the core
     whenever the core is not empty."""
-    progress = CoreProgress()
+    progress = CoreProgress(report=report)
     tol = _tolerance(game)
     n = game.n
     settled: dict[int, float] = {}

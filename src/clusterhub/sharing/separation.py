@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from clusterhub.errors import InputError
 from clusterhub.sharing.game import CachedGame, TableGame
 from clusterhub.sharing.shapley import gray_order
 
@@ -147,19 +148,24 @@ class TableSearch:
 
 
 def separation_for(game: CachedGame, *, enumerate_up_to: int | None = None) -> Separation:
-    """The exact oracle a game allows: enumeration when small, the table's own structure when
-    it is a large table; a game with its own oracle (the energy game's MILP) brings it, used
-    above ``enumerate_up_to`` players (the game's own threshold by default)."""
+    """The exact oracle a game allows. A game with its own oracle (the energy game's MILP)
+    brings it above its ``enumerate_up_to`` players; small games are enumerated; a large table
+    is searched through its listed coalitions."""
     inner = game.game
     oracle = getattr(inner, "separation", None)
-    limit = enumerate_up_to
-    if limit is None:
-        limit = int(getattr(inner, "enumerate_up_to", ENUMERATION_LIMIT))
-    if oracle is not None and game.n > limit:
-        result: Separation = oracle(game)
-        return result
-    if game.n <= max(limit, ENUMERATION_LIMIT if oracle is None else limit):
+    if oracle is not None:
+        limit = enumerate_up_to or int(getattr(inner, "enumerate_up_to", ENUMERATION_LIMIT))
+        if game.n > limit:
+            result: Separation = oracle(game)
+            return result
+        return Enumeration(game)
+    if game.n <= (enumerate_up_to or ENUMERATION_LIMIT):
         return Enumeration(game)
     if isinstance(inner, TableGame):
         return TableSearch(game, inner)
-    raise ValueError(f"no exact separation for a game of {game.n} players without its own oracle")
+    raise InputError.single(
+        f"a game of at most {ENUMERATION_LIMIT} players, a table, or a game with its own "
+        "separation oracle",
+        f"{game.n} players",
+        path="game",
+    )

@@ -11,10 +11,12 @@ to v(N)) and comes with a 95% confidence interval per player.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from clusterhub.errors import InputError
 from clusterhub.sharing.game import CachedGame
 
 __all__ = ["ShapleyEstimate", "exact_shapley", "gray_order", "sampled_shapley"]
@@ -30,13 +32,19 @@ def gray_order(n: int) -> np.ndarray:
     return k ^ (k >> 1)
 
 
-def exact_shapley(game: CachedGame) -> np.ndarray:
+def exact_shapley(game: CachedGame, *, report: Callable[[str], None] | None = None) -> np.ndarray:
     n = game.n
     if n > EXACT_LIMIT:
-        raise ValueError(f"exact Shapley needs 2^{n} coalitions; use sampling above {EXACT_LIMIT}")
+        raise InputError.single(
+            f"at most {EXACT_LIMIT} players for the exact Shapley value (sample above)",
+            f"{n} players",
+            path="method",
+        )
     values = np.zeros(1 << n)
-    for mask in gray_order(n).tolist():
+    for k, mask in enumerate(gray_order(n).tolist()):
         values[mask] = game.value(mask)
+        if report is not None and k % 256 == 255:
+            report(f"shapley: {k + 1:,} of {1 << n:,} coalitions")
     masks = np.arange(1 << n, dtype=np.int64)
     size = np.bitwise_count(masks).astype(int)
     # weight of a coalition S (not containing i) in player i's sum: |S|! (n - |S| - 1)! / n!
@@ -59,10 +67,6 @@ class ShapleyEstimate:
     permutations: int
     half_width: float  # the widest interval's half width
 
-    @property
-    def converged_to(self) -> float:
-        return self.half_width
-
 
 def sampled_shapley(
     game: CachedGame,
@@ -71,6 +75,7 @@ def sampled_shapley(
     precision: float | None = None,
     seed: int = 0,
     min_pairs: int = 10,
+    report: Callable[[str], None] | None = None,
 ) -> ShapleyEstimate:
     """Estimate from at most ``samples`` orders of arrival (taken in antithetic pairs), stopping
     early once every player's 95% interval is narrower than ``precision`` either side."""
@@ -89,6 +94,8 @@ def sampled_shapley(
         taken += 1
         if taken >= min_pairs:
             half = _half_width(total, squares, taken).max()
+            if report is not None:
+                report(f"shapley: {2 * taken} orders sampled, widest 95% interval +-{half:,.2f}")
             if precision is not None and half <= precision:
                 break
     mean = total / taken
