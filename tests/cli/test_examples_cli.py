@@ -121,6 +121,15 @@ def test_demo_loads_validates_summarises_and_stores(tmp_path: Path) -> None:
     saving = payload["harbour"]["optimize"]
     assert saving["joint_cost_eur"] <= saving["standalone_total_eur"]
     assert "saving" in result.output
+    # the same saving split by Shapley and by the nucleolus, side by side, each certified
+    shared = payload["harbour"]["share"]
+    assert set(shared["allocations"]) == {"shapley", "nucleolus"}
+    saved = saving["standalone_total_eur"] - saving["joint_cost_eur"]
+    for split in shared["allocations"].values():
+        assert sum(split["allocation"].values()) == pytest.approx(saved, rel=1e-6)
+        assert split["proven"] is True
+    assert shared["allocations"]["nucleolus"]["stable"] is True
+    assert "nucleolus" in result.output
     again = runner.invoke(app, [*command, "--json", str(tmp_path / "again.json")])
     assert again.exit_code == 0
     payload = json.loads((tmp_path / "again.json").read_text())

@@ -216,7 +216,7 @@ class MembershipMilp:
         """A no-good cut: the MILP may no longer answer this coalition."""
         if mask in self._cut:
             return
-        inside = membership(np.array([mask]), self.n)[0]
+        inside = membership([mask], self.n)[0]
         # sum over members of (1 - z) + sum over others of z >= 1
         coefficients = np.where(inside > 0, -1.0, 1.0)
         index = (self.cols + np.arange(self.n)).astype(np.int32)
@@ -248,7 +248,7 @@ class MembershipMilp:
             status = h.getModelStatus()
             found = self._solutions(floor)
             fresh = [(m, e) for m, e in found if m not in self._cut]
-            spanned = [m for m, _ in fresh if in_span(membership(np.array([m]), self.n), span)[0]]
+            spanned = [m for m, _ in fresh if in_span(membership([m], self.n), span)[0]]
             if spanned:  # their excess is settled already: exclude them and look again
                 for mask in spanned:
                     self._exclude(mask)

@@ -93,7 +93,7 @@ class _Stage:
             self._row(coefficients, 1.0, float(target[i]), inf, t=True)
         for mask, settled_level in settled.items():
             value = game.value(mask) - settled_level
-            self._row(membership(np.array([mask]), n)[0], 0.0, value, value)
+            self._row(membership([mask], n)[0], 0.0, value, value)
         self.open: list[int] = []
 
     def _row(
@@ -108,9 +108,7 @@ class _Stage:
         self.h.addRow(lower, upper, len(index), index, values)
 
     def add(self, mask: int) -> None:
-        self._row(
-            membership(np.array([mask]), self.n)[0], 1.0, self.game.value(mask), highspy.kHighsInf
-        )
+        self._row(membership([mask], self.n)[0], 1.0, self.game.value(mask), highspy.kHighsInf)
         self.open.append(mask)
 
     def solve(self) -> tuple[np.ndarray, float, np.ndarray]:
@@ -181,7 +179,7 @@ def _add_violated(
     for mask in search.found:
         if mask in stage.open:
             continue
-        true_excess = stage.game.value(mask) - float(membership(np.array([mask]), stage.n)[0] @ x)
+        true_excess = stage.game.value(mask) - float(membership([mask], stage.n)[0] @ x)
         if true_excess > floor:
             stage.add(mask)
             progress.generated.append(mask)
@@ -243,23 +241,23 @@ def nucleolus(
             first_epsilon = epsilon
         binding = [m for m, d in zip(stage.open, duals, strict=True) if abs(d) > 1e-9]
         if binding:  # only those that pin down something new
-            new = ~in_span(membership(np.array(binding, dtype=np.int64), n), span)
+            new = ~in_span(membership(binding, n), span)
             binding = [m for m, keep in zip(binding, new, strict=True) if keep] or binding[:0]
         if not binding:  # cannot happen for an optimal LP with a bounded epsilon; be safe
             binding = [
                 m
                 for m in stage.open
-                if abs(game.value(m) - membership(np.array([m]), n)[0] @ x - epsilon) <= tol
+                if abs(game.value(m) - membership([m], n)[0] @ x - epsilon) <= tol
             ][:1]
         if not binding:
             break
         for mask in binding:
             settled[mask] = epsilon
-        span = np.vstack([span, membership(np.array(binding), n)])
+        span = np.vstack([span, membership(binding, n)])
         # rows now fixed by the settled ones carry nothing new: keeping them would only settle
         # them again, a stage without progress
         rest = [m for m in stage.open if m not in settled]
-        known = in_span(membership(np.array(rest, dtype=np.int64), n), span)
+        known = in_span(membership(rest, n), span)
         open_rows = [m for m, fixed in zip(rest, known.tolist(), strict=True) if not fixed]
     if np.linalg.matrix_rank(span) >= n and n:
         x = _pin(game, settled)
@@ -270,7 +268,7 @@ def _pin(game: CachedGame, settled: dict[int, float]) -> np.ndarray:
     """The unique allocation the settled coalitions determine (least squares on a consistent
     system: exact up to rounding)."""
     masks = list(settled)
-    a = np.vstack([np.ones(game.n), membership(np.array(masks), game.n)])
+    a = np.vstack([np.ones(game.n), membership(masks, game.n)])
     b = np.array([game.total, *[game.value(m) - settled[m] for m in masks]])
     x, *_ = np.linalg.lstsq(a, b, rcond=None)
     return np.asarray(x)

@@ -66,8 +66,15 @@ def in_span(vectors: np.ndarray, span: np.ndarray | None) -> np.ndarray:
     return np.abs(residual).max(axis=1) < 1e-9 if residual.size else np.zeros(0, dtype=bool)
 
 
-def membership(masks: np.ndarray, n: int) -> np.ndarray:
-    return ((masks[:, None] >> np.arange(n)) & 1).astype(float)
+def membership(masks: np.ndarray | Sequence[int], n: int) -> np.ndarray:
+    """Rows of 0/1 membership for coalition bitmasks; beyond 62 players a bitmask no longer
+    fits a machine integer and the (few) rows are built from Python integers."""
+    if n <= 62:
+        array = np.asarray(masks, dtype=np.int64).reshape(-1)
+        return ((array[:, None] >> np.arange(n)) & 1).astype(float)
+    return np.array([[(int(m) >> i) & 1 for i in range(n)] for m in masks], dtype=float).reshape(
+        -1, n
+    )
 
 
 class Enumeration:
@@ -113,8 +120,9 @@ class TableSearch:
 
     def __init__(self, game: CachedGame, table: TableGame) -> None:
         self.n = game.n
+        self.grand = game.grand
         listed = [(game.mask(c), v) for c, v in table.listed.items()]
-        self.masks = np.array([m for m, _ in listed], dtype=np.int64)
+        self.masks = [m for m, _ in listed]
         self.values = np.array([v for _, v in listed])
         self.matrix = membership(self.masks, self.n)
 
@@ -130,18 +138,19 @@ class TableSearch:
     ) -> Search:
         negative = np.flatnonzero(x < 0)
         members = negative if len(negative) else np.array([int(np.argmin(x))])
-        unlisted = int(sum(1 << int(i) for i in members))
-        masks = np.append(self.masks, unlisted)
+        unlisted = sum(1 << int(i) for i in members)
+        masks = [*self.masks, unlisted]
         values = np.append(self.values, 0.0)
-        matrix = np.vstack([self.matrix, membership(np.array([unlisted]), self.n)])
+        matrix = np.vstack([self.matrix, membership([unlisted], self.n)])
         excess = values - matrix @ x
-        allowed = ~np.isin(masks, np.asarray(list(skip), dtype=np.int64)) & ~in_span(matrix, span)
-        allowed &= masks != (1 << self.n) - 1
+        skipped = set(skip)
+        allowed = np.array([m not in skipped and m != self.grand for m in masks])
+        allowed &= ~in_span(matrix, span)
         order = np.argsort(-np.where(allowed, excess, -np.inf), kind="stable")
         picked = [int(k) for k in order[:limit] if allowed[k] and excess[k] > floor]
-        exhaustive = unlisted not in set(self.masks.tolist()) and bool(allowed[-1])
+        exhaustive = unlisted not in set(self.masks) and bool(allowed[-1])
         return Search(
-            found=tuple(int(masks[k]) for k in picked),
+            found=tuple(masks[k] for k in picked),
             excess=tuple(float(excess[k]) for k in picked),
             exhaustive=exhaustive,
         )
