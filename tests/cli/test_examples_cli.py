@@ -130,6 +130,10 @@ def test_demo_loads_validates_summarises_and_stores(tmp_path: Path) -> None:
         assert split["proven"] is True
     assert shared["allocations"]["nucleolus"]["stable"] is True
     assert "nucleolus" in result.output
+    # and the shutdown of Kwinana's most critical facility
+    shutdown = payload["kwinana"]["shutdown"]
+    assert shutdown["facilities"]
+    assert shutdown["damage_facility_equivalents"] > 0
     again = runner.invoke(app, [*command, "--json", str(tmp_path / "again.json")])
     assert again.exit_code == 0
     payload = json.loads((tmp_path / "again.json").read_text())

@@ -37,12 +37,15 @@ from clusterhub.cli.share import (
     share_payload,
 )
 from clusterhub.cli.source import cluster_from
+from clusterhub.cli.symbiosis import app as symbiosis_app
+from clusterhub.cli.symbiosis import impact_payload, impact_table
 from clusterhub.energy.forecast import Forecast
 from clusterhub.errors import ClusterhubError, InputError
 from clusterhub.examples import EXAMPLES, load_example
 from clusterhub.model import summarize
 from clusterhub.sharing import CachedGame, Method
 from clusterhub.storage import database_url, import_cluster, upgrade
+from clusterhub.symbiosis import Event, build_network, criticality, impact
 
 
 class _ErrorBoundary(TyperGroup):
@@ -70,6 +73,7 @@ app = typer.Typer(
 )
 app.add_typer(examples_app, name="examples")
 app.add_typer(db_app, name="db")
+app.add_typer(symbiosis_app, name="symbiosis")
 
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="write the machine-readable result to PATH")
@@ -235,7 +239,8 @@ def demo(
 ) -> None:
     """The main job, end to end: every bundled example loaded, validated, summarised and stored,
     then the harbour cluster's joint dispatch against each company alone, and its saving shared
-    by Shapley and by the nucleolus, each with its stability certificate."""
+    by Shapley and by the nucleolus, each with its stability certificate; last, the shutdown of
+    Kwinana's most critical facility and who loses what."""
     results: dict[str, object] = {}
     target = database_url(url)
     if store:
@@ -277,6 +282,14 @@ def demo(
     for result in shared:
         console.print(f"[bold]{result.method}[/bold]: {result.certificate.statement}")
     results["harbour"]["share"] = share_payload(shared)  # type: ignore[index]
+    kwinana = load_example("kwinana")
+    network = build_network(kwinana)
+    worst = criticality(network)[0]
+    shutdown = impact(network, Event(worst.facility))
+    console.print(
+        impact_table(shutdown, f"{kwinana.name}: the most critical facility, {worst.name}, stops")
+    )
+    results["kwinana"]["shutdown"] = impact_payload(shutdown)  # type: ignore[index]
     write_json(json, results)
 
 
