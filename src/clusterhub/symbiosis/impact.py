@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from clusterhub.errors import NotFound
@@ -132,22 +133,28 @@ def _prepare(network: Network, options: ImpactOptions) -> _Prepared:
     flows_in = np.bincount(input_of_flow, weights=network.quantity, minlength=len(inputs))
     own = network.stream_quantity[inputs]
     other = np.where(np.isfinite(own), np.maximum(own - flows_in, 0.0), 0.0)
-    classes = [network.stream_class[i] for i in inputs]
-    names = [network.streams[i] for i in inputs]
+    class_code, class_names = pd.factorize(pd.Series(network.stream_class, dtype=object))
+    codes = class_code[inputs]
     substitutable = np.array(
-        [
-            options.by_stream_substitutable.get(
-                n, options.substitutable.get(c, options.substitutable_default)
-            )
-            for n, c in zip(names, classes, strict=True)
-        ]
+        [options.substitutable.get(c, options.substitutable_default) for c in class_names]
+    )[codes]
+    buffer = np.array([options.buffer_days.get(c, options.buffer_default) for c in class_names])[
+        codes
+    ]
+    position = {stream: k for k, stream in enumerate(inputs.tolist())}
+    streams = (
+        {name: i for i, name in enumerate(network.streams)}
+        if (options.by_stream_substitutable or options.by_stream_buffer)
+        else {}
     )
-    buffer = np.array(
-        [
-            options.by_stream_buffer.get(n, options.buffer_days.get(c, options.buffer_default))
-            for n, c in zip(names, classes, strict=True)
-        ]
-    )
+    for overrides, target in (
+        (options.by_stream_substitutable, substitutable),
+        (options.by_stream_buffer, buffer),
+    ):
+        for name, value in overrides.items():
+            k = position.get(streams.get(name, -1))
+            if k is not None:
+                target[k] = value
     input_facility = network.stream_facility[inputs]
     order = np.argsort(input_facility, kind="stable")
     facilities_with_inputs, starts = np.unique(input_facility[order], return_index=True)
@@ -257,36 +264,46 @@ def _report(
 ) -> Impact:
     delivered = level[network.src] * network.quantity
     lost_flow = network.quantity - delivered
-    facilities = []
-    touched = np.flatnonzero(
-        (level < 1.0 - 1e-9) | np.isin(np.arange(len(level)), p.input_facility[ratio < 1.0 - 1e-9])
-    )
-    for f in touched.tolist():
-        if f == start:
-            continue
-        lost = []
-        for k in np.flatnonzero((p.input_facility == f) & (ratio < 1.0 - 1e-9)).tolist():
-            stream = int(p.inputs[k])
-            into = p.input_of_flow == k
-            missing = float(lost_flow[into].sum())
-            units = {network.unit[e] for e in np.flatnonzero(into).tolist()}
-            suppliers = network.src[into]
-            lost.append(
-                LostInput(
-                    stream=network.streams[stream],
-                    resource=network.stream_class[stream],
-                    quantity=missing,
-                    unit=next(iter(units)) if len(units) == 1 else "",
-                    share_of_need=float(1.0 - ratio[k]),
-                    days_until_impact=float(np.min(days[suppliers]) + p.buffer[k]),
-                    known=bool(network.known[into].all()),
-                )
+    n_inputs = len(p.inputs)
+    # per input, all at once: what is missing, since when, in which unit, whether all known
+    missing = np.bincount(p.input_of_flow, weights=lost_flow, minlength=n_inputs)
+    first_day = np.full(n_inputs, np.inf)
+    np.minimum.at(first_day, p.input_of_flow, days[network.src])
+    unknown = np.bincount(p.input_of_flow, weights=~network.known, minlength=n_inputs) > 0
+    unit_code = pd.factorize(pd.Series(network.unit, dtype=object))[0]
+    low = np.full(n_inputs, np.iinfo(np.int64).max)
+    high = np.full(n_inputs, -1)
+    np.minimum.at(low, p.input_of_flow, unit_code)
+    np.maximum.at(high, p.input_of_flow, unit_code)
+    first_flow = np.full(n_inputs, len(network.flows))
+    np.minimum.at(first_flow, p.input_of_flow, np.arange(len(network.flows)))
+    short = np.flatnonzero(ratio < 1.0 - 1e-9)
+    short = short[np.argsort(p.input_facility[short], kind="stable")]
+    by_facility: dict[int, list[LostInput]] = {}
+    for k in short.tolist():
+        stream = int(p.inputs[k])
+        by_facility.setdefault(int(p.input_facility[k]), []).append(
+            LostInput(
+                stream=network.streams[stream],
+                resource=network.stream_class[stream],
+                quantity=float(missing[k]),
+                unit=network.unit[first_flow[k]] if low[k] == high[k] else "",
+                share_of_need=float(1.0 - ratio[k]),
+                days_until_impact=float(first_day[k] + p.buffer[k]),
+                known=not bool(unknown[k]),
             )
-        outputs: dict[str, float] = {}
-        out_flows = np.flatnonzero(network.src == f)
-        for e in out_flows.tolist():
-            name = network.streams[int(network.supplier[e])]
-            outputs[name] = outputs.get(name, 0.0) + float(lost_flow[e])
+        )
+    # per facility: the outputs it no longer makes (summed per output stream first)
+    per_stream = np.bincount(network.supplier, weights=lost_flow, minlength=len(network.streams))
+    outputs: dict[int, dict[str, float]] = {}
+    for stream in np.flatnonzero(per_stream > 1e-12).tolist():
+        row = outputs.setdefault(int(network.stream_facility[stream]), {})
+        row[network.streams[stream]] = float(per_stream[stream])
+    touched = set(np.flatnonzero(level < 1.0 - 1e-9).tolist()) | set(by_facility)
+    touched.discard(start)
+    facilities = []
+    for f in sorted(touched):
+        lost = by_facility.get(f, [])
         facilities.append(
             FacilityImpact(
                 facility=network.facilities[f],
@@ -296,7 +313,7 @@ def _report(
                 if np.isfinite(days[f])
                 else float(min((x.days_until_impact for x in lost), default=np.inf)),
                 lost_inputs=tuple(lost),
-                lost_outputs=outputs,
+                lost_outputs=outputs.get(f, {}),
             )
         )
     facilities.sort(key=lambda x: (x.level, x.days_until_impact))
