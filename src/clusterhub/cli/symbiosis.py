@@ -12,6 +12,8 @@ from rich.table import Table
 
 from clusterhub.cli.output import console, write_json
 from clusterhub.cli.source import cluster_from
+from clusterhub.model import Cluster
+from clusterhub.model.io import read_participant
 from clusterhub.symbiosis import (
     Event,
     Impact,
@@ -22,6 +24,8 @@ from clusterhub.symbiosis import (
     metrics,
     replay,
 )
+from clusterhub.symbiosis.allocation import plan_flows
+from clusterhub.symbiosis.matching import Match, entrant, evaluate, match, replacements
 
 __all__ = ["app", "impact_payload", "impact_table"]
 
@@ -145,6 +149,13 @@ def impact_command(
     result = impact(net, event)
     span = "for good" if days is None else f"for {days:g} days"
     console.print(impact_table(result, f"{cluster.name}: {shutdown} stops {span}"))
+    options = replacement_options(cluster, result)
+    if any(options.values()):
+        console.print(
+            _match_table(
+                "replacements for the lost inputs", [m for ms in options.values() for m in ms]
+            )
+        )
     if not result.facilities:
         console.print("No other facility loses anything: every input it supplies can be replaced.")
     console.print(
@@ -152,7 +163,16 @@ def impact_command(
         f"instead: {result.co2e_t:,.0f} tCO2e/yr more; outputs left without a taker: "
         + (", ".join(f"{v:,.3g} {u}/yr" for u, v in result.diverted.items()) or "none")
     )
-    write_json(json, impact_payload(result))
+    payload = impact_payload(result)
+    payload["replacements"] = _finite({k: [asdict(m) for m in v] for k, v in options.items()})
+    write_json(json, payload)
+
+
+def replacement_options(cluster: Cluster, result: Impact, top: int = 3) -> dict[str, list[Match]]:
+    """Ranked sources for every input the event cuts, at facilities that keep running."""
+    lost = {x.stream: f.facility for f in result.facilities for x in f.lost_inputs}
+    down = {result.event.facility} | {f.facility for f in result.facilities if f.level < 1}
+    return replacements(cluster, lost, down, top=top)
 
 
 @app.command("criticality")
@@ -178,3 +198,123 @@ def criticality_command(
         )
     console.print(table)
     write_json(json, [asdict(r) for r in rows])
+
+
+def _match_row(m: Match) -> list[str]:
+    benefit = "-" if m.net_benefit_eur is None else f"{m.net_benefit_eur:,.0f}"
+    co2 = "-" if m.avoided_co2e_t is None else f"{m.avoided_co2e_t:,.1f}"
+    short = {"resource": "res", "quality": "qual", "quantity": "qty", "distance": "dist",
+             "availability": "free"}  # fmt: skip
+    why = " ".join(f"{short.get(k, k)} {v:.1f}" for k, v in m.parts.items())
+    return [
+        m.supplier,
+        m.receiver,
+        f"{m.score:.2f}",
+        why + (f"; via {m.treatment}" if m.treatment else ""),
+        f"{m.distance_km:.1f} km {m.mode}",
+        benefit,
+        co2,
+    ]
+
+
+def _match_table(title: str, matches: list[Match]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("output", "input", "score", "why", "distance", "EUR/yr", "tCO2e/yr"):
+        table.add_column(column)
+    for m in matches:
+        table.add_row(*_match_row(m))
+    return table
+
+
+@app.command("match")
+def match_command(
+    file: FileArgument,
+    top: Annotated[int, typer.Option(help="candidates per stream")] = 5,
+    evaluate_matcher: Annotated[
+        bool,
+        typer.Option("--evaluate", help="also hide the known exchanges and measure recovery"),
+    ] = False,
+    json: JsonOption = None,
+) -> None:
+    """Candidate inputs for every output (and sources for every input) that is not exchanged
+    yet, with the score's parts, the annual net benefit and the avoided CO2e."""
+    cluster = cluster_from(file)
+    found = match(cluster, top=top)
+    outputs = {s.id for _, s in cluster.iter_streams() if s.direction == "output"}
+    best = sorted(
+        (ms[0] for stream, ms in found.items() if stream in outputs and ms),
+        key=lambda m: -m.score,
+    )
+    console.print(_match_table(f"{cluster.name}: best new match of each output", best[:30]))
+    payload: dict[str, Any] = {"matches": {k: [asdict(m) for m in v] for k, v in found.items()}}
+    if evaluate_matcher:
+        result = evaluate(cluster)
+        console.print(
+            f"held-out exchanges: {result.exchanges} (in {result.queries} outputs); "
+            + ", ".join(
+                f"precision@{k} {result.precision_at[k]:.2f} recall@{k} {result.recall_at[k]:.2f}"
+                for k in result.recall_at
+            )
+            + f"; {result.unreachable} not reachable (incompatible classes)"
+        )
+        payload["evaluation"] = asdict(result)
+    write_json(json, _finite(payload))
+
+
+@app.command("plan")
+def plan_command(
+    file: FileArgument,
+    fixed_cost: Annotated[
+        float, typer.Option(help="EUR per year for each new link (makes it a MILP)")
+    ] = 0.0,
+    json: JsonOption = None,
+) -> None:
+    """The flows of largest total net benefit under supply and need (LP; MILP with a fixed
+    cost per new link)."""
+    cluster = cluster_from(file)
+    plan = plan_flows(cluster, fixed_cost_eur=fixed_cost)
+    table = Table(title=f"{cluster.name}: best allocation of flows", title_justify="left")
+    for column in ("output", "input", "quantity", "EUR/unit", "EUR/yr", "link"):
+        table.add_column(column)
+    for f in sorted(plan.flows, key=lambda f: -f.benefit_eur):
+        table.add_row(
+            f.supplier,
+            f.receiver,
+            f"{f.quantity:,.0f} {f.unit}",
+            f"{f.benefit_eur_per_unit:,.1f}",
+            f"{f.benefit_eur:,.0f}",
+            "existing" if f.existing else "new",
+        )
+    console.print(table)
+    console.print(
+        f"total net benefit EUR {plan.total_benefit_eur:,.0f}/yr with {plan.new_links} new "
+        f"links (fixed costs EUR {plan.fixed_cost_eur:,.0f}), from {plan.candidates} candidates"
+    )
+    write_json(json, asdict(plan))
+
+
+@app.command("entrant")
+def entrant_command(
+    file: FileArgument,
+    facility: Annotated[Path, typer.Option(help="the newcomer: a participant as YAML or JSON")],
+    top: Annotated[int, typer.Option(help="candidates per stream")] = 5,
+    json: JsonOption = None,
+) -> None:
+    """What a new facility would find in the cluster: outputs its inputs could take and
+    inputs its outputs could feed."""
+    cluster = cluster_from(file)
+    fit = entrant(cluster, read_participant(facility), top=top)
+    absorbs = [m for ms in fit.absorbs.values() for m in ms]
+    supplies = [m for ms in fit.supplies.values() for m in ms]
+    console.print(_match_table(f"{fit.participant} could take", absorbs))
+    console.print(_match_table(f"{fit.participant} could supply", supplies))
+    write_json(
+        json,
+        _finite(
+            {
+                "participant": fit.participant,
+                "absorbs": {k: [asdict(m) for m in v] for k, v in fit.absorbs.items()},
+                "supplies": {k: [asdict(m) for m in v] for k, v in fit.supplies.items()},
+            }
+        ),
+    )

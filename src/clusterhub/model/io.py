@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from clusterhub.errors import InputError, Problem
 from clusterhub.model.checks import Issue, iter_series, render_path
-from clusterhub.model.cluster import Cluster
+from clusterhub.model.cluster import Cluster, Participant
 from clusterhub.model.errors import describe
 from clusterhub.model.series import FileSeries
 
@@ -169,33 +169,57 @@ def validate_document(
     try:
         return Cluster.model_validate(data, context={"series_files": files or {}})
     except ValidationError as exc:
-        problems: list[Problem] = []
-        errors = exc.errors(include_url=False)
-        locs = [tuple(e["loc"]) for e in errors]
-        for error in errors:
-            ctx = error.get("ctx") or {}
-            here = tuple(error["loc"])
-            if error["type"] == "too_short" and any(
-                len(other) > len(here) and other[: len(here)] == here for other in locs
-            ):
-                continue  # a list emptied by its own broken items: the items say why
-            if error["type"] == "cluster_references":
-                issues: list[Issue] = ctx["problems"]
-                for issue in issues:
-                    line, column = _mark(issue.loc, node)
-                    problems.append(
-                        Problem(issue.expected, issue.found, issue.path, file, line, column)
-                    )
-                continue
-            loc = _strip_tags(tuple(error["loc"]), data)
-            if "field" in ctx:
-                loc = (*loc, ctx["field"])
-            elif error["type"] == "union_tag_invalid" and "discriminator" in ctx:
-                loc = (*loc, str(ctx["discriminator"]).strip("'"))
-            expected, found = describe(error)
-            line, column = _mark(loc, node)
-            problems.append(Problem(expected, found, render_path(loc), file, line, column))
-        raise InputError(problems) from None
+        raise InputError(_located(exc, data, node, file)) from None
+
+
+def read_participant(path: str | os.PathLike[str]) -> Participant:
+    """One participant (a new entrant: its sites, assets and streams) from a YAML or JSON
+    file, every problem located in that file."""
+    file = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise InputError(
+            [Problem("a readable participant file", exc.strerror, file=file)]
+        ) from None
+    data, node = _parse(text, file)
+    try:
+        return Participant.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_located(exc, data, node, file)) from None
+
+
+def _located(
+    exc: ValidationError, data: Any, node: yaml.Node | None, file: str | None
+) -> list[Problem]:
+    """pydantic's errors as problems with their field path, line and column."""
+    problems: list[Problem] = []
+    errors = exc.errors(include_url=False)
+    locs = [tuple(e["loc"]) for e in errors]
+    for error in errors:
+        ctx = error.get("ctx") or {}
+        here = tuple(error["loc"])
+        if error["type"] == "too_short" and any(
+            len(other) > len(here) and other[: len(here)] == here for other in locs
+        ):
+            continue  # a list emptied by its own broken items: the items say why
+        if error["type"] == "cluster_references":
+            issues: list[Issue] = ctx["problems"]
+            for issue in issues:
+                line, column = _mark(issue.loc, node)
+                problems.append(
+                    Problem(issue.expected, issue.found, issue.path, file, line, column)
+                )
+            continue
+        loc = _strip_tags(tuple(error["loc"]), data)
+        if "field" in ctx:
+            loc = (*loc, ctx["field"])
+        elif error["type"] == "union_tag_invalid" and "discriminator" in ctx:
+            loc = (*loc, str(ctx["discriminator"]).strip("'"))
+        expected, found = describe(error)
+        line, column = _mark(loc, node)
+        problems.append(Problem(expected, found, render_path(loc), file, line, column))
+    return problems
 
 
 # --- series files ------------------------------------------------------------------------------
