@@ -89,7 +89,8 @@ def test_an_entrant_from_a_file_and_a_broken_one(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     sources = json.loads(out.read_text())["absorbs"]["newco-heat"]
-    assert sources and all(s["receiver"] == "newco-heat" for s in sources)
+    assert sources
+    assert all(s["receiver"] == "newco-heat" for s in sources)
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: newco\nname: NewCo\nsites: [{id: s, latitude: 95, longitude: 0}]\n")
     result = runner.invoke(app, ["symbiosis", "entrant", "kalundborg", "--facility", str(bad)])
