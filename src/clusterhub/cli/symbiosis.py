@@ -7,13 +7,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.table import Table
 
 from clusterhub.cli.output import console, write_json
 from clusterhub.cli.source import cluster_from
+from clusterhub.errors import InputError, Problem
 from clusterhub.model import Cluster
-from clusterhub.model.io import read_participant
+from clusterhub.model.io import read_participant, write_cluster
 from clusterhub.symbiosis import (
     Event,
     Impact,
@@ -25,7 +27,9 @@ from clusterhub.symbiosis import (
     replay,
 )
 from clusterhub.symbiosis.allocation import plan_flows
+from clusterhub.symbiosis.classify import classify
 from clusterhub.symbiosis.matching import Match, entrant, evaluate, match, replacements
+from clusterhub.symbiosis.registry import add_streams, streams_from_table
 
 __all__ = ["app", "impact_payload", "impact_table"]
 
@@ -318,3 +322,52 @@ def entrant_command(
             }
         ),
     )
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A registry table from CSV or Excel, every cell as text (quantities keep their units)."""
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, dtype=str)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(
+            [Problem("an existing CSV or Excel file", "no such file", file=str(path))]
+        ) from None
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError([Problem("a CSV or Excel table", str(exc), file=str(path))]) from None
+
+
+@app.command("import")
+def import_command(
+    file: FileArgument,
+    streams: Annotated[Path, typer.Option(help="the registry table: CSV or Excel (.xlsx)")],
+    out: Annotated[
+        Path, typer.Option(help="where to write the cluster with the streams added (YAML)")
+    ],
+    json: JsonOption = None,
+) -> None:
+    """Add the streams of a registry table to a cluster: every row checked (row and column
+    named), nothing written unless every row is right."""
+    cluster = cluster_from(file)
+    table = read_table(streams)
+    added = streams_from_table(table, file=str(streams), cluster=cluster)
+    written = write_cluster(add_streams(cluster, added), out)
+    console.print(f"{len(added)} streams added; wrote {', '.join(str(p) for p in written)}")
+    write_json(json, {"added": [s.id for s in added], "written": [str(p) for p in written]})
+
+
+@app.command("classify")
+def classify_command(
+    text: Annotated[str, typer.Argument(help='a description, e.g. "spent pickling liquor"')],
+    json: JsonOption = None,
+) -> None:
+    """The resource class a description names, and the closest List of Waste entries."""
+    result = classify(text)
+    console.print(
+        f"{result.resource_class} (confidence {result.confidence:.2f}"
+        + (f"; from: {', '.join(result.because)})" if result.because else ")")
+    )
+    for code, _, description, similarity in result.ewc:
+        console.print(f"  EWC {code}  {description}  (similarity {similarity:.2f})")
+    write_json(json, asdict(result))
