@@ -19,6 +19,7 @@ import numpy as np
 
 from clusterhub.examples import load_example
 from clusterhub.symbiosis import Event, build_network, criticality, impact
+from clusterhub.symbiosis.matching import evaluate
 from clusterhub.symbiosis.network import Network
 
 CLASSES = ("steam", "heat", "water", "co2", "gypsum", "chemical", "oxygen", "ash", "acid", "salt")
@@ -98,6 +99,23 @@ def main() -> None:
         print(
             f"{name:>12} {len(net.facilities):>10} {len(net.flows):>7} {seconds:>9.4f} "
             f"{hit:>5} {n1}"
+        )
+    matcher_rows()
+
+
+def matcher_rows() -> None:
+    print("\nmatcher, known exchanges hidden and searched for again (ties ranked last)")
+    header = f"{'example':>12} {'exchanges':>9} {'P@1':>5} {'P@5':>5} {'R@5':>5} {'R@10':>5}"
+    print(f"{header}  P@1 with one feature left out")
+    for name in ("kalundborg", "kwinana"):
+        started = time.perf_counter()
+        result = evaluate(load_example(name))
+        seconds = time.perf_counter() - started
+        without = " ".join(f"{k} {v[1]:.2f}" for k, v in result.without.items())
+        print(
+            f"{name:>12} {result.exchanges:>9} {result.precision_at[1]:>5.2f} "
+            f"{result.precision_at[5]:>5.2f} {result.recall_at[5]:>5.2f} "
+            f"{result.recall_at[10]:>5.2f}  {without} ({seconds:.2f} s)"
         )
 
 

@@ -57,7 +57,9 @@ def test_matches_are_ranked_and_explained() -> None:
     assert acid[0].parts["quantity"] == pytest.approx(0.8)
     assert acid[1].parts["quantity"] == pytest.approx(0.6)
     b = acid[1]
-    assert set(b.parts) == {"resource", "quality", "quantity", "distance", "availability"}
+    assert set(b.parts) == {
+        "resource", "quality", "quantity", "distance", "availability", "timing"
+    }  # fmt: skip
     assert b.parts["resource"] == 1.0
     assert b.quantity == pytest.approx(60.0)
     assert b.distance_km == pytest.approx(0.70, abs=0.01)
@@ -120,4 +122,6 @@ def test_held_out_exchanges_come_back() -> None:
     assert result.exchanges == 20
     assert result.recall_at[5] >= 0.9
     assert result.precision_at[1] >= 0.6
-    assert set(result.without) == {"resource", "quality", "quantity", "distance", "availability"}
+    assert set(result.without) == {
+        "resource", "quality", "quantity", "distance", "availability", "timing"
+    }  # fmt: skip

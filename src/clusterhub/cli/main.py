@@ -38,7 +38,12 @@ from clusterhub.cli.share import (
 )
 from clusterhub.cli.source import cluster_from
 from clusterhub.cli.symbiosis import app as symbiosis_app
-from clusterhub.cli.symbiosis import impact_payload, impact_table
+from clusterhub.cli.symbiosis import (
+    impact_payload,
+    impact_table,
+    match_table,
+    replacement_options,
+)
 from clusterhub.energy.forecast import Forecast
 from clusterhub.errors import ClusterhubError, InputError
 from clusterhub.examples import EXAMPLES, load_example
@@ -289,7 +294,16 @@ def demo(
     console.print(
         impact_table(shutdown, f"{kwinana.name}: the most critical facility, {worst.name}, stops")
     )
-    results["kwinana"]["shutdown"] = impact_payload(shutdown)  # type: ignore[index]
+    options = replacement_options(kwinana, shutdown)
+    if any(options.values()):
+        console.print(
+            match_table(
+                "replacements for the lost inputs", [m for v in options.values() for m in v]
+            )
+        )
+    payload = impact_payload(shutdown)
+    payload["replacements"] = {k: [m.__dict__ for m in v] for k, v in options.items()}
+    results["kwinana"]["shutdown"] = payload  # type: ignore[index]
     write_json(json, results)
 
 

@@ -31,7 +31,7 @@ from clusterhub.symbiosis.classify import classify
 from clusterhub.symbiosis.matching import Match, entrant, evaluate, match, replacements
 from clusterhub.symbiosis.registry import add_streams, streams_from_table
 
-__all__ = ["app", "impact_payload", "impact_table"]
+__all__ = ["app", "impact_payload", "impact_table", "match_table", "replacement_options"]
 
 app = typer.Typer(help="Industrial symbiosis: the exchange network and what a shutdown does.")
 
@@ -156,7 +156,7 @@ def impact_command(
     options = replacement_options(cluster, result)
     if any(options.values()):
         console.print(
-            _match_table(
+            match_table(
                 "replacements for the lost inputs", [m for ms in options.values() for m in ms]
             )
         )
@@ -208,7 +208,7 @@ def _match_row(m: Match) -> list[str]:
     benefit = "-" if m.net_benefit_eur is None else f"{m.net_benefit_eur:,.0f}"
     co2 = "-" if m.avoided_co2e_t is None else f"{m.avoided_co2e_t:,.1f}"
     short = {"resource": "res", "quality": "qual", "quantity": "qty", "distance": "dist",
-             "availability": "free"}  # fmt: skip
+             "availability": "free", "timing": "time"}  # fmt: skip
     why = " ".join(f"{short.get(k, k)} {v:.1f}" for k, v in m.parts.items())
     return [
         m.supplier,
@@ -221,7 +221,7 @@ def _match_row(m: Match) -> list[str]:
     ]
 
 
-def _match_table(title: str, matches: list[Match]) -> Table:
+def match_table(title: str, matches: list[Match]) -> Table:
     table = Table(title=title, title_justify="left")
     for column in ("output", "input", "score", "why", "distance", "EUR/yr", "tCO2e/yr"):
         table.add_column(column)
@@ -249,7 +249,7 @@ def match_command(
         (ms[0] for stream, ms in found.items() if stream in outputs and ms),
         key=lambda m: -m.score,
     )
-    console.print(_match_table(f"{cluster.name}: best new match of each output", best[:30]))
+    console.print(match_table(f"{cluster.name}: best new match of each output", best[:30]))
     payload: dict[str, Any] = {"matches": {k: [asdict(m) for m in v] for k, v in found.items()}}
     if evaluate_matcher:
         result = evaluate(cluster)
@@ -310,8 +310,8 @@ def entrant_command(
     fit = entrant(cluster, read_participant(facility), top=top)
     absorbs = [m for ms in fit.absorbs.values() for m in ms]
     supplies = [m for ms in fit.supplies.values() for m in ms]
-    console.print(_match_table(f"{fit.participant} could take", absorbs))
-    console.print(_match_table(f"{fit.participant} could supply", supplies))
+    console.print(match_table(f"{fit.participant} could take", absorbs))
+    console.print(match_table(f"{fit.participant} could supply", supplies))
     write_json(
         json,
         _finite(

@@ -4,7 +4,8 @@ Why a transparent score rather than a learned recommender: a council has to defe
 suggestion to two companies, so every match carries its parts (is it the same resource or can a
 treatment bridge the two, does the quality fit the receiver's specification, do the quantities
 overlap, how far apart are they, is the output free today) and its annual net benefit in EUR
-(avoided disposal + avoided purchase - transport - treatment) and avoided CO2e. The weights were
+(avoided disposal + avoided purchase - transport - treatment) and avoided CO2e; timing comes from
+the two facilities' status (operating, planned, suspended, closed). The weights were
 chosen by hand and are checked by ``evaluate``: hide known exchanges, see whether they come back.
 """
 
@@ -82,7 +83,22 @@ FREE = frozenset(
      Fate.STOCKPILED, Fate.NONE}
 )  # fmt: skip
 
-FEATURES = ("resource", "quality", "quantity", "distance", "availability")
+FEATURES = ("resource", "quality", "quantity", "distance", "availability", "timing")
+
+
+def _timing(status: str) -> float:
+    """Whether the participant's facility runs now, from its free-text status: an exchange
+    with a plant that is closed, suspended or only planned is less likely, or later."""
+    text = status.lower()
+    if text.startswith(("operating", "commissioning")) or "operating" in text:
+        return 1.0 if "curtailed" not in text else 0.8
+    if "planned" in text or "construction" in text:
+        return 0.6
+    if "suspended" in text or "care and maintenance" in text:
+        return 0.3
+    if "closed" in text:
+        return 0.1
+    return 0.5
 
 
 @dataclass(frozen=True)
@@ -90,10 +106,11 @@ class MatchOptions:
     weights: Mapping[str, float] = field(
         default_factory=lambda: {
             "resource": 0.35,
-            "quality": 0.15,
+            "quality": 0.10,
             "quantity": 0.15,
             "distance": 0.20,
-            "availability": 0.15,
+            "availability": 0.10,
+            "timing": 0.10,
         }
     )
     distance_scale_km: float = 15.0  # distance score halves every ~10 km
@@ -255,12 +272,18 @@ def _score(cluster: Cluster, options: MatchOptions) -> _Scored:
     distance = np.exp(-distance_km / options.distance_scale_km)
     availability = np.array([1.0 if s.fate in FREE else 0.3 for s in outputs.streams])[:, None]
     availability = np.broadcast_to(availability, resource.shape)
+    status = {s.id: _timing(p.status) for p in cluster.participants for s in p.sites}
+    timing = np.minimum(
+        np.array([status[s.site] for s in outputs.streams])[:, None],
+        np.array([status[s.site] for s in inputs.streams])[None, :],
+    )
     parts = {
         "resource": resource,
         "quality": quality,
         "quantity": quantity,
         "distance": distance,
         "availability": availability,
+        "timing": timing,
     }
     w = options.weights
     score = sum(w.get(k, 0.0) * v for k, v in parts.items())
