@@ -1,0 +1,153 @@
+"""Safe aggregates: what a competitor may see of others' data, and why a cell is withheld.
+
+Why these rules: a sum over two companies tells each the other's value; a sum dominated by one
+company tells everyone roughly that company's value; and two harmless sums that differ by one
+company tell that company's value by subtraction. So a cell is released only over at least ``k``
+contributors with none above ``p`` of the total (primary suppression); in a table with a total,
+a lone suppressed cell is protected by withholding the next smallest too (complementary
+suppression); and ad-hoc aggregates over chosen sets of companies pass a query auditor that
+refuses a set differing from an earlier one by fewer than ``k`` members, or one that would let
+any single company's value be solved from what was released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Cell", "QueryAuditor", "Rules", "safe_table"]
+
+
+@dataclass(frozen=True)
+class Rules:
+    k: int = 3  # at least this many contributors per released cell
+    p: float = 0.6  # no contributor above this share of a cell's total
+
+
+@dataclass(frozen=True)
+class Cell:
+    group: tuple[object, ...]
+    value: float | None  # None when suppressed
+    contributors: int
+    reason: str = ""  # why it was suppressed ("" when released)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is None
+
+
+STATISTICS = ("sum", "mean", "median")
+
+
+def safe_table(
+    frame: pd.DataFrame,
+    *,
+    by: Sequence[str],
+    value: str,
+    contributor: str,
+    statistic: str = "sum",
+    rules: Rules | None = None,
+    total: bool = True,
+) -> list[Cell]:
+    """Aggregate ``value`` per group of ``by`` (and a total row when ``total``), each cell
+    released only when safe. Several rows of one contributor in a cell count as one
+    contributor (their values summed)."""
+    rules = rules or Rules()
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {', '.join(STATISTICS)}")
+    per = frame.groupby([*by, contributor], dropna=False)[value].sum().reset_index()
+    cells: list[Cell] = []
+    for key, group in per.groupby(list(by), dropna=False, sort=True):
+        cells.append(
+            _cell(key if isinstance(key, tuple) else (key,), group[value], rules, statistic)
+        )
+    if len(cells) > 1:
+        _complement(cells)
+    if total:
+        whole = per.groupby(contributor)[value].sum()
+        cells.append(_cell(("total",), whole, rules, statistic))
+    return cells
+
+
+def _cell(group: tuple[object, ...], values: pd.Series, rules: Rules, statistic: str) -> Cell:
+    n = len(values)
+    if n < rules.k:
+        return Cell(group, None, n, f"fewer than {rules.k} contributors")
+    magnitude = float(np.abs(values).sum())
+    largest = float(np.abs(values).max())
+    if magnitude > 0 and largest > rules.p * magnitude:
+        return Cell(group, None, n, f"one contributor has more than {rules.p:.0%} of the total")
+    if statistic == "median" and n < 2 * rules.k:
+        # a median is one contributor's own value (or the mean of two): needs twice k
+        return Cell(group, None, n, f"a median needs at least {2 * rules.k} contributors")
+    result = {
+        "sum": float(values.sum()),
+        "mean": float(values.mean()),
+        "median": float(values.median()),
+    }[statistic]
+    return Cell(group, result, n)
+
+
+def _complement(cells: list[Cell]) -> None:
+    """With the total released, one suppressed cell could be found by subtraction: withhold
+    the smallest released cell as well (its value is then no longer the key)."""
+    suppressed = [c for c in cells if c.suppressed]
+    released = [c for c in cells if not c.suppressed]
+    if len(suppressed) == 1 and released:
+        smallest = min(released, key=lambda c: abs(c.value or 0.0))
+        index = cells.index(smallest)
+        cells[index] = Cell(
+            smallest.group,
+            None,
+            smallest.contributors,
+            "withheld so that a suppressed cell cannot be found from the total",
+        )
+
+
+@dataclass
+class QueryAuditor:
+    """Ad-hoc aggregates over chosen sets of contributors, answered only while no contributor's
+    value can be worked out from everything released so far (per dataset and measure)."""
+
+    contributors: Sequence[str]
+    rules: Rules = field(default_factory=Rules)
+    released: list[frozenset[str]] = field(default_factory=list)
+    _rows: list[np.ndarray] = field(default_factory=list)
+
+    def ask(self, members: frozenset[str], values: Mapping[str, float]) -> Cell:
+        """The sum over ``members``, or a refusal that says why."""
+        members = frozenset(members)
+        group = tuple(sorted(members))
+        unknown = members - set(self.contributors)
+        if unknown:
+            return Cell(group, None, len(members), "unknown contributors")
+        series = pd.Series([values[m] for m in sorted(members)], dtype=float)
+        cell = _cell(group, series, self.rules, "sum")
+        if cell.suppressed:
+            return cell
+        if members in self.released:
+            return cell  # the same question again: nothing new is revealed
+        for earlier in self.released:
+            if len(members ^ earlier) < self.rules.k:
+                why = f"differs from an earlier query by fewer than {self.rules.k}"
+                return Cell(group, None, len(members), why)
+        row = np.array([1.0 if c in members else 0.0 for c in self.contributors])
+        if _reveals_one(np.vstack([*self._rows, row])):
+            why = "together with earlier answers it would reveal one contributor"
+            return Cell(group, None, len(members), why)
+        self.released.append(members)
+        self._rows.append(row)
+        return cell
+
+
+def _reveals_one(rows: np.ndarray) -> bool:
+    """Whether some contributor's value is a linear combination of the released sums: its unit
+    vector lies in the row space of the released queries."""
+    _, singular, vt = np.linalg.svd(rows, full_matrices=False)
+    basis = vt[singular > 1e-9 * max(1.0, float(singular.max(initial=0.0)))]
+    # the projection of e_i on the row space is basis[:, i]; e_i is in it when that has norm 1
+    norms = np.sum(basis**2, axis=0)
+    return bool(np.any(norms > 1.0 - 1e-9))
