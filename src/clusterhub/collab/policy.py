@@ -37,6 +37,8 @@ class Purpose(StrEnum):
     SYMBIOSIS_MATCHING = "symbiosis-matching"
     DECARBONIZATION_TRACKING = "decarbonization-tracking"
     INCIDENT_RESPONSE = "incident-response"
+    DATA_MANAGEMENT = "data-management"  # an owner writing or granting its own data
+    AUDIT = "audit"  # reading who used one's data
 
 
 class Form(StrEnum):

@@ -12,7 +12,19 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "ClusterRow", "ClusterVersionRow"]
+__all__ = [
+    "ApiKeyRow",
+    "AuditHeadRow",
+    "AuditRow",
+    "Base",
+    "ClusterRow",
+    "ClusterVersionRow",
+    "DatasetRow",
+    "DatasetVersionRow",
+    "GrantRow",
+    "TenantRow",
+    "UserRow",
+]
 
 #: Constraint names fixed by convention, so migrations and the ORM name them alike on every
 #: database (PostgreSQL and SQLite would otherwise invent different names).
@@ -65,3 +77,108 @@ class ClusterVersionRow(Base):
     files: Mapped[dict[str, str]]
 
     cluster: Mapped[ClusterRow] = relationship(back_populates="versions")
+
+
+# --- tenancy: who may see which data (the service layer's tables) ------------------------------
+class TenantRow(Base):
+    """A participant as a tenant of the data service."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    groups: Mapped[str] = mapped_column(sa.Text, default="")  # comma-separated group names
+    created_at: Mapped[datetime]
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    username: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.Text)  # argon2
+    roles: Mapped[str] = mapped_column(sa.Text)  # comma-separated
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class ApiKeyRow(Base):
+    """A machine's key: the public prefix finds the row, the argon2 hash checks the secret."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)  # the public prefix
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    secret_hash: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DatasetRow(Base):
+    __tablename__ = "datasets"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(128))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # timeseries | table
+    columns: Mapped[str] = mapped_column(sa.Text)  # JSON: the declared schema
+    created_at: Mapped[datetime]
+
+
+class DatasetVersionRow(Base):
+    """One accepted state of a dataset; written once, never updated or deleted."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (sa.UniqueConstraint("dataset_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(sa.ForeignKey("datasets.id"), index=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    version: Mapped[int]
+    rows: Mapped[str] = mapped_column(sa.Text)  # JSON records
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_by: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime]
+
+
+class GrantRow(Base):
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)  # owner
+    dataset_id: Mapped[str] = mapped_column(sa.ForeignKey("datasets.id"), index=True)
+    grantee_kind: Mapped[str] = mapped_column(sa.String(16))
+    grantee: Mapped[str] = mapped_column(sa.String(128))
+    purpose: Mapped[str] = mapped_column(sa.String(64))
+    form: Mapped[str] = mapped_column(sa.String(32))
+    fields: Mapped[str | None] = mapped_column(sa.Text, default=None)  # JSON list
+    starts: Mapped[datetime | None] = mapped_column(default=None)
+    ends: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """One link of the audit chain (see ``clusterhub.collab.audit``)."""
+
+    __tablename__ = "audit_entries"
+
+    position: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    owner: Mapped[str | None] = mapped_column(sa.String(64), index=True)  # whose data it was
+    payload: Mapped[str] = mapped_column(sa.Text)
+    previous: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditHeadRow(Base):
+    """The chain's head, kept apart from the entries: a truncated tail shows against it."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(sa.BigInteger)
+    hash: Mapped[str] = mapped_column(sa.String(64))

@@ -1,0 +1,194 @@
+"""The HTTP API under ``/api/v1``: one request, one transaction, one decision, one audit record.
+
+Why every refusal is a 404: a tenant must not learn that another tenant's dataset exists by
+guessing ids; a wrong id and a forbidden one look the same. Sign-in problems (bad password, bad,
+expired or revoked token or key) are 401. Bad input is 422 with the field path, as everywhere.
+"""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the route signatures at run time,
+# and their types are aliases local to ``create_app``.
+import secrets
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from clusterhub import __version__
+from clusterhub.collab import Subject
+from clusterhub.errors import Forbidden, InputError, NotFound
+from clusterhub.service import data, identity
+from clusterhub.storage.url import make_engine
+
+__all__ = ["create_app"]
+
+MAX_ROWS = 100_000
+
+
+class DatasetIn(BaseModel):
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: str = Field(pattern="^(timeseries|table)$")
+    columns: dict[str, str] = Field(min_length=1, max_length=200)
+
+
+class VersionIn(BaseModel):
+    rows: list[dict[str, Any]] = Field(max_length=MAX_ROWS)
+
+
+class GrantIn(BaseModel):
+    dataset: str = Field(max_length=64)
+    grantee_kind: str = Field(pattern="^(tenant|group|cluster)$")
+    grantee: str = Field(min_length=1, max_length=128)
+    purpose: str = Field(max_length=64)
+    form: str = Field("aggregate-only", pattern="^(raw|aggregate-only)$")
+    fields: list[str] | None = None
+    expires: datetime | None = None
+
+
+def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> FastAPI:
+    """The service on the database at ``url`` (schema at head). ``secret`` signs tokens (a
+    random one when absent: tokens then end with the process); ``clock`` is for tests."""
+    engine = make_engine(url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    ident = identity.Identity(secret or secrets.token_urlsafe(32), clock=clock)
+    limiter = identity.LoginLimiter()
+    app = FastAPI(title="clusterhub", version=__version__, openapi_url="/openapi.json")
+    bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
+
+    def session() -> Iterator[Session]:
+        """One transaction per request. A refusal still commits: what was written before it is
+        the refusal's audit record, and every decision is kept, allowed or not."""
+        s = sessions()
+        try:
+            yield s
+            s.commit()
+        except NotFound:
+            s.commit()
+            raise
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    Db = Annotated[Session, Depends(session)]  # noqa: N806 - a type alias
+
+    def subject(
+        db: Db,
+        token: Annotated[str | None, Depends(bearer)],
+        api_key: Annotated[str | None, Header(alias="X-API-Key", max_length=200)] = None,
+    ) -> Subject:
+        try:
+            if token:
+                return identity.subject_from_token(db, ident, token)
+            if api_key:
+                return identity.subject_from_key(db, ident, api_key)
+        except Forbidden as exc:
+            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
+
+    Who = Annotated[Subject, Depends(subject)]  # noqa: N806 - a type alias
+    Purpose = Annotated[str | None, Query(max_length=64)]  # noqa: N806 - a type alias
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": "not found"}, status_code=404)
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
+        problems = [{"loc": p.path, "expected": p.expected, "found": p.found} for p in exc.problems]
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    @app.post("/api/v1/token", tags=["identity"])
+    def token(db: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, str]:
+        try:
+            who = identity.authenticate(db, form.username, form.password, limiter)
+        except Forbidden as exc:
+            raise HTTPException(401, str(exc)) from None
+        return {"access_token": identity.issue_token(ident, who), "token_type": "bearer"}
+
+    @app.get("/api/v1/me", tags=["identity"])
+    def me(who: Who) -> dict[str, Any]:
+        return {"tenant": who.tenant, "user": who.user, "roles": sorted(who.roles)}
+
+    @app.post("/api/v1/datasets", status_code=201, tags=["datasets"])
+    def create_dataset(db: Db, who: Who, body: DatasetIn) -> dict[str, str]:
+        return {"id": data.create_dataset(db, who, body.name, body.kind, body.columns)}
+
+    @app.post("/api/v1/datasets/{dataset}/versions", status_code=201, tags=["datasets"])
+    def add_version(db: Db, who: Who, dataset: str, body: VersionIn) -> dict[str, int]:
+        return {"version": data.add_version(db, who, dataset, body.rows)}
+
+    @app.get("/api/v1/datasets/{dataset}", tags=["datasets"])
+    def read(
+        db: Db,
+        who: Who,
+        dataset: str,
+        purpose: Purpose = None,
+        version: Annotated[int | None, Query(ge=1)] = None,
+    ) -> dict[str, Any]:
+        found = data.read_dataset(db, who, dataset, purpose, version=version, now=ident.now())
+        return {
+            "dataset": found.dataset,
+            "owner": found.owner,
+            "name": found.name,
+            "version": found.version,
+            "sha256": found.sha256,
+            "rows": found.rows,
+        }
+
+    @app.post("/api/v1/grants", status_code=201, tags=["grants"])
+    def grant(db: Db, who: Who, body: GrantIn) -> dict[str, str]:
+        created = data.create_grant(
+            db,
+            who,
+            body.dataset,
+            grantee_kind=body.grantee_kind,
+            grantee=body.grantee,
+            purpose=body.purpose,
+            form=body.form,
+            fields=body.fields,
+            expires=body.expires,
+        )
+        return {"id": created}
+
+    @app.post("/api/v1/grants/{grant}/revoke", tags=["grants"])
+    def revoke(db: Db, who: Who, grant: str) -> dict[str, str]:
+        data.revoke_grant(db, who, grant, when=ident.now())
+        return {"id": grant, "state": "revoked"}
+
+    @app.get("/api/v1/grants", tags=["grants"])
+    def grants(db: Db, who: Who) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": g.id,
+                "dataset": g.dataset,
+                "grantee_kind": g.grantee_kind.value,
+                "grantee": g.grantee,
+                "purpose": g.purpose.value,
+                "form": g.form.value,
+                "expires": g.expires,
+                "revoked": g.revoked,
+            }
+            for g in data.grants_of(db, who)
+        ]
+
+    @app.get("/api/v1/grants/odrl", tags=["grants"])
+    def odrl(db: Db, who: Who) -> dict[str, Any]:
+        return data.odrl_of(db, who)
+
+    @app.get("/api/v1/audit", tags=["audit"])
+    def audit(db: Db, who: Who) -> list[dict[str, Any]]:
+        return data.audit_trail(db, who)
+
+    @app.get("/api/v1/health", tags=["service"])
+    def health(db: Db) -> dict[str, str]:
+        db.execute(sa.text("select 1"))
+        return {"status": "ok", "version": __version__}
+
+    return app
