@@ -127,6 +127,8 @@ def _judge(  # noqa: PLR0917 - the decision point's own argument order
 
 
 def _grants_for(session: Session, resource: Resource) -> list[Grant]:
+    if not _is_id(resource.dataset):
+        return []
     rows = session.scalars(
         sa.select(GrantRow).where(
             GrantRow.tenant_id == resource.owner, GrantRow.dataset_id == resource.dataset
@@ -197,8 +199,16 @@ def create_dataset(
     return dataset
 
 
+def _is_id(value: str) -> bool:
+    """Ids are UUIDs; anything else (an injection string, a NUL byte) never reaches a query."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
 def _dataset(session: Session, dataset: str) -> DatasetRow | None:
-    return session.get(DatasetRow, dataset)
+    return session.get(DatasetRow, dataset) if _is_id(dataset) else None
 
 
 def add_version(
@@ -317,7 +327,7 @@ def create_grant(
 def revoke_grant(
     session: Session, subject: Subject, grant: str, *, when: datetime | None = None
 ) -> None:
-    row = session.get(GrantRow, grant)
+    row = session.get(GrantRow, grant) if _is_id(grant) else None
     owner = row.tenant_id if row is not None else "?"
     dataset = row.dataset_id if row is not None else "?"
     now = when or datetime.now(UTC)
