@@ -86,12 +86,15 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     ) -> Subject:
         try:
             if token:
-                return identity.subject_from_token(db, ident, token)
-            if api_key:
-                return identity.subject_from_key(db, ident, api_key)
+                who = identity.subject_from_token(db, ident, token)
+            elif api_key:
+                who = identity.subject_from_key(db, ident, api_key)
+            else:
+                raise Forbidden("sign in first")
         except Forbidden as exc:
             raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-        raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
+        identity.enter_tenant(db, who)  # the database isolates tenants too (PostgreSQL)
+        return who
 
     Who = Annotated[Subject, Depends(subject)]  # noqa: N806 - a type alias
     Purpose = Annotated[str | None, Query(max_length=64)]  # noqa: N806 - a type alias

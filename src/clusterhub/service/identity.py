@@ -26,11 +26,13 @@ from clusterhub.errors import Forbidden, InputError, NotFound
 from clusterhub.storage.rows import ApiKeyRow, TenantRow, UserRow
 
 __all__ = [
+    "SERVICE_ROLE",
     "Identity",
     "LoginLimiter",
     "add_tenant",
     "add_user",
     "authenticate",
+    "enter_tenant",
     "issue_key",
     "issue_token",
     "revoke_key",
@@ -82,6 +84,26 @@ def add_user(
             roles=",".join(r.value for r in roles),
             created_at=_now(),
         )
+    )
+
+
+#: The database role the service works under in PostgreSQL (see migration 0003).
+SERVICE_ROLE = "clusterhub_service"
+
+
+def enter_tenant(session: Session, subject: Subject) -> None:
+    """From here to the end of the transaction, the database itself shows only what the
+    subject's tenant may see (PostgreSQL row-level security; nothing to do on SQLite). Both
+    settings are transaction-local: a pooled connection never keeps them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(sa.text(f"SET LOCAL ROLE {SERVICE_ROLE}"))
+    session.execute(
+        sa.text(
+            "SELECT set_config('clusterhub.tenant', :tenant, true), "
+            "set_config('clusterhub.groups', :groups, true)"
+        ),
+        {"tenant": subject.tenant or "", "groups": ",".join(sorted(subject.groups))},
     )
 
 
