@@ -174,3 +174,52 @@ def test_a_bad_version_is_refused_whole(world: tuple[TestClient, str, Clock]) ->
     read = client.get(f"/api/v1/datasets/{dataset}", params={"purpose": "data-management"},
                       headers=acme)  # fmt: skip
     assert read.status_code == 404  # no version was stored
+
+
+def test_safe_aggregates_across_tenants(world: tuple[TestClient, str, Clock]) -> None:
+    client, url, _ = world
+    engine = make_engine(url)
+    with Session(engine) as s, s.begin():
+        identity.add_tenant(s, "delta", "Delta")
+        identity.add_user(s, "delta", "delta-admin", PASSWORD, (Role.MEMBER_ADMIN,))
+    engine.dispose()
+    values = {"acme": 10.0, "beta": 12.0, "gamma": 9.0, "delta": 11.0}
+    for tenant, mw in values.items():
+        admin = login(client, f"{tenant}-admin")
+        dataset = client.post("/api/v1/datasets", json={"name": "meter", "kind": "table",
+                              "columns": {"month": "text", "mw": "number"}},
+                              headers=admin).json()["id"]  # fmt: skip
+        rows = [{"month": "2026-01", "mw": mw}]
+        if tenant in ("acme", "beta"):  # only two report February
+            rows.append({"month": "2026-02", "mw": mw / 2})
+        client.post(f"/api/v1/datasets/{dataset}/versions", json={"rows": rows}, headers=admin)
+        if tenant != "delta":  # delta shares nothing
+            client.post("/api/v1/grants", json={"dataset": dataset, "grantee_kind": "cluster",
+                        "grantee": "cluster", "purpose": "decarbonization-tracking",
+                        "form": "aggregate-only"}, headers=admin)  # fmt: skip
+    beta = login(client, "beta-analyst")
+    cells = client.get("/api/v1/aggregates", params={"name": "meter", "value": "mw",
+                       "by": "month", "purpose": "decarbonization-tracking"},
+                       headers=beta).json()  # fmt: skip
+    by_month = {c["group"][0]: c for c in cells}
+    # February has two companies only: suppressed; January is then withheld too, since the
+    # total minus January would give February; the total (3 companies, none above 60%) is out
+    assert by_month["2026-02"]["suppressed"]
+    assert "fewer than 3" in by_month["2026-02"]["reason"]
+    assert by_month["2026-01"]["suppressed"]
+    assert "cannot be found from the total" in by_month["2026-01"]["reason"]
+    assert by_month["total"]["value"] == pytest.approx(15 + 18 + 9)
+    assert by_month["total"]["contributors"] == 3
+    # an aggregate-only grant never opens the raw rows
+    acme_dataset = next(
+        e["dataset"]
+        for e in client.get("/api/v1/audit", headers=login(client, "acme-admin")).json()
+        if e["action"] == "aggregate"
+    )
+    raw = client.get(f"/api/v1/datasets/{acme_dataset}",
+                     params={"purpose": "decarbonization-tracking"}, headers=beta)  # fmt: skip
+    assert raw.status_code == 404
+    # another purpose: nobody's data counts, so nothing is released
+    other = client.get("/api/v1/aggregates", params={"name": "meter", "value": "mw",
+                       "purpose": "benefit-sharing"}, headers=beta).json()  # fmt: skip
+    assert all(c["suppressed"] for c in other)

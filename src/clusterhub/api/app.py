@@ -198,6 +198,32 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     def audit(db: Db, who: Who) -> list[dict[str, Any]]:
         return data.audit_trail(db, who)
 
+    @app.get("/api/v1/aggregates", tags=["aggregates"])
+    def aggregates(  # noqa: PLR0917 - query parameters, as FastAPI reads them
+        db: Db,
+        who: Who,
+        name: Annotated[str, Query(min_length=1, max_length=128)],
+        value: Annotated[str, Query(min_length=1, max_length=128)],
+        purpose: Purpose = None,
+        by: Annotated[list[str] | None, Query(max_length=5)] = None,
+        statistic: Annotated[str, Query(pattern="^(sum|mean|median)$")] = "sum",
+    ) -> list[dict[str, Any]]:
+        """A cluster-level aggregate: only cells over at least 3 companies, none dominant."""
+        cells = data.aggregate(
+            db, who, name=name, value=value, by=by or [], purpose=purpose,
+            statistic=statistic, now=ident.now(),
+        )  # fmt: skip
+        return [
+            {
+                "group": [str(g) for g in c.group],
+                "value": c.value,
+                "contributors": c.contributors if not c.suppressed else None,
+                "suppressed": c.suppressed,
+                "reason": c.reason or None,
+            }
+            for c in cells
+        ]
+
     @app.get("/api/v1/health", tags=["service"])
     def health(db: Db) -> dict[str, str]:
         db.execute(sa.text("select 1"))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ from clusterhub.collab import (
     verify,
 )
 from clusterhub.collab.audit import GENESIS, Entry, canonical, seal
+from clusterhub.collab.disclosure import Cell, Rules, safe_table
 from clusterhub.errors import InputError, NotFound, Problem
 from clusterhub.storage.rows import (
     AuditHeadRow,
@@ -47,6 +49,7 @@ from clusterhub.storage.rows import (
 __all__ = [
     "DatasetVersion",
     "add_version",
+    "aggregate",
     "audit_trail",
     "create_dataset",
     "create_grant",
@@ -372,3 +375,57 @@ def verify_audit(session: Session) -> Verification:
     )
     entries = (Entry(p, payload, previous, digest) for p, payload, previous, digest in rows)
     return verify(entries, Head(head.count, head.hash) if head else Head(0, GENESIS))
+
+
+# --- safe aggregates over several owners' datasets -------------------------------------------
+def aggregate(
+    session: Session,
+    subject: Subject,
+    *,
+    name: str,
+    value: str,
+    by: Sequence[str],
+    purpose: str | None,
+    statistic: str = "sum",
+    rules: Rules | None = None,
+    now: datetime | None = None,
+) -> list[Cell]:
+    """A cluster-level aggregate of ``value`` over every tenant's dataset called ``name`` that
+    the subject may aggregate for ``purpose`` (each decision audited), released cell by cell
+    only when safe: at least k companies, none dominant, complementary suppression."""
+    now = now or datetime.now(UTC)
+    frames = []
+    for row in session.scalars(sa.select(DatasetRow).where(DatasetRow.name == name)):
+        decision = _judge(
+            session, subject, Action.AGGREGATE, Resource(row.tenant_id, row.id), purpose, now
+        )
+        if not decision.allowed:
+            continue
+        latest = session.scalars(
+            sa.select(DatasetVersionRow)
+            .where(DatasetVersionRow.dataset_id == row.id)
+            .order_by(DatasetVersionRow.version.desc())
+            .limit(1)
+        ).first()
+        if latest is None:
+            continue
+        records = pd.DataFrame(json.loads(latest.rows)["rows"])
+        missing = [c for c in (value, *by) if c not in records.columns]
+        if missing:
+            continue
+        records["tenant"] = row.tenant_id
+        frames.append(records[["tenant", value, *by]])
+    if not frames:
+        return [Cell(("total",), None, 0, f"fewer than {(rules or Rules()).k} contributors")]
+    frame = pd.concat(frames, ignore_index=True)
+    if not by:  # one cell: the whole cluster
+        frame = frame.assign(cluster="total")
+    return safe_table(
+        frame,
+        by=list(by) or ["cluster"],
+        value=value,
+        contributor="tenant",
+        statistic=statistic,
+        rules=rules,
+        total=bool(by),
+    )
