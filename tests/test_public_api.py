@@ -27,6 +27,7 @@ def test_error_tree() -> None:
     errors = clusterhub.errors
     assert sorted(errors.__all__) == [
         "ClusterhubError",
+        "Conflict",
         "Forbidden",
         "InputError",
         "ModelError",
@@ -35,7 +36,10 @@ def test_error_tree() -> None:
         "SolveError",
         "StorageError",
     ]
-    for name in ("InputError", "ModelError", "SolveError", "NotFound", "Forbidden", "StorageError"):
+    for name in (
+        "InputError", "ModelError", "SolveError", "NotFound", "Forbidden", "Conflict",
+        "StorageError",
+    ):  # fmt: skip
         assert issubclass(getattr(errors, name), errors.ClusterhubError)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ClusterhubError",
+    "Conflict",
     "Forbidden",
     "InputError",
     "ModelError",
@@ -108,6 +109,10 @@ class NotFound(ClusterhubError):
 
 class Forbidden(ClusterhubError):
     """The policy decision point denied the request."""
+
+
+class Conflict(ClusterhubError):
+    """The request is valid but clashes with what exists (a name already taken): HTTP 409."""
 
 
 class StorageError(ClusterhubError):

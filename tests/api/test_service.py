@@ -170,7 +170,7 @@ def test_a_bad_version_is_refused_whole(world: tuple[TestClient, str, Clock]) ->
                       json={"rows": [{"name": "a", "value": 1}, {"name": "b", "value": "x"}]},
                       headers=acme)  # fmt: skip
     assert bad.status_code == 422
-    assert bad.json()["detail"][0]["loc"] == "rows[1].value"
+    assert bad.json()["detail"][0]["loc"] == ["body", "rows[1].value"]
     read = client.get(f"/api/v1/datasets/{dataset}", params={"purpose": "data-management"},
                       headers=acme)  # fmt: skip
     assert read.status_code == 404  # no version was stored

@@ -10,11 +10,12 @@ expired or revoked token or key) are 401. Bad input is 422 with the field path, 
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterhub import __version__
 from clusterhub.collab import Subject
-from clusterhub.errors import Forbidden, InputError, NotFound
+from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
 from clusterhub.service import data, identity
 from clusterhub.storage.url import make_engine
 
@@ -31,10 +32,19 @@ __all__ = ["create_app"]
 MAX_ROWS = 100_000
 
 
+class Message(BaseModel):
+    detail: str
+
+
+ColumnName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class DatasetIn(BaseModel):
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    kind: str = Field(pattern="^(timeseries|table)$")
-    columns: dict[str, str] = Field(min_length=1, max_length=200)
+    kind: Literal["timeseries", "table"]
+    columns: dict[ColumnName, Literal["number", "text", "time"]] = Field(
+        min_length=1, max_length=200
+    )
 
 
 class VersionIn(BaseModel):
@@ -51,6 +61,22 @@ class GrantIn(BaseModel):
     expires: datetime | None = None
 
 
+#: Query parameters that may be repeated (lists: none so far); any other one given twice is
+#: refused rather than silently read as its last value.
+LISTS: frozenset[str] = frozenset()
+
+
+def _single_valued(request: Request) -> None:
+    keys = [k for k, _ in request.query_params.multi_items()]
+    repeated = sorted({k for k in keys if keys.count(k) > 1} - LISTS)
+    if repeated:
+        raise HTTPException(
+            422,
+            [{"loc": ["query", k], "msg": "given more than once", "type": "value_error"}
+             for k in repeated],
+        )  # fmt: skip
+
+
 def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> FastAPI:
     """The service on the database at ``url`` (schema at head). ``secret`` signs tokens (a
     random one when absent: tokens then end with the process); ``clock`` is for tests."""
@@ -58,7 +84,18 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     sessions = sessionmaker(engine, expire_on_commit=False)
     ident = identity.Identity(secret or secrets.token_urlsafe(32), clock=clock)
     limiter = identity.LoginLimiter()
-    app = FastAPI(title="clusterhub", version=__version__, openapi_url="/openapi.json")
+    app = FastAPI(
+        dependencies=[Depends(_single_valued)],
+        title="clusterhub",
+        version=__version__,
+        openapi_url="/openapi.json",
+        responses={
+            400: {"model": Message, "description": "a request the server cannot parse"},
+            401: {"model": Message, "description": "not signed in, or a bad token or key"},
+            404: {"model": Message, "description": "not found, or not allowed (the same)"},
+            409: {"model": Message, "description": "clashes with what exists"},
+        },
+    )
     bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
 
     def session() -> Iterator[Session]:
@@ -97,7 +134,8 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         return who
 
     Who = Annotated[Subject, Depends(subject)]  # noqa: N806 - a type alias
-    Purpose = Annotated[str | None, Query(max_length=64)]  # noqa: N806 - a type alias
+    # every request for data states its purpose: a missing one is a malformed request (422)
+    Purpose = Annotated[str, Query(min_length=1, max_length=64)]  # noqa: N806 - a type alias
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
@@ -105,15 +143,42 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """Unknown routes answer exactly like refused objects."""
+        """Unknown routes answer exactly like refused objects; a wrong method lists every
+        method of the path (Starlette would list only those of the first route it matched)."""
         if exc.status_code == 404:
             return JSONResponse({"detail": "not found"}, status_code=404)
+        if exc.status_code == 405:
+            methods = sorted(
+                {
+                    m
+                    for r in app.router.routes
+                    if isinstance(r, APIRoute) and r.path_regex.match(request.url.path)
+                    for m in r.methods or ()
+                }
+            )
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=405, headers={"Allow": ", ".join(methods)}
+            )
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                             headers=exc.headers)  # fmt: skip
 
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
-        problems = [{"loc": p.path, "expected": p.expected, "found": p.found} for p in exc.problems]
+        """The same shape as FastAPI's own validation errors, with what was expected."""
+        problems = [
+            {
+                "loc": ["body", p.path] if p.path else ["body"],
+                "msg": f"expected {p.expected}" + (f", found {p.found}" if p.found else ""),
+                "type": "value_error",
+                "expected": p.expected,
+                "found": p.found,
+            }
+            for p in exc.problems
+        ]
         return JSONResponse({"detail": problems}, status_code=422)
 
     @app.post("/api/v1/token", tags=["identity"])
@@ -141,7 +206,7 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         db: Db,
         who: Who,
         dataset: str,
-        purpose: Purpose = None,
+        purpose: Purpose,
         version: Annotated[int | None, Query(ge=1)] = None,
     ) -> dict[str, Any]:
         found = data.read_dataset(db, who, dataset, purpose, version=version, now=ident.now())
@@ -204,13 +269,16 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         who: Who,
         name: Annotated[str, Query(min_length=1, max_length=128)],
         value: Annotated[str, Query(min_length=1, max_length=128)],
-        purpose: Purpose = None,
-        by: Annotated[list[str] | None, Query(max_length=5)] = None,
+        purpose: Purpose,
+        by: Annotated[
+            str | None, Query(max_length=200, description="grouping columns, comma-separated")
+        ] = None,
         statistic: Annotated[str, Query(pattern="^(sum|mean|median)$")] = "sum",
     ) -> list[dict[str, Any]]:
         """A cluster-level aggregate: only cells over at least 3 companies, none dominant."""
         cells = data.aggregate(
-            db, who, name=name, value=value, by=by or [], purpose=purpose,
+            db, who, name=name, value=value, purpose=purpose,
+            by=[c.strip() for c in (by or "").split(",") if c.strip()],
             statistic=statistic, now=ident.now(),
         )  # fmt: skip
         return [

@@ -37,7 +37,7 @@ from clusterhub.collab import (
 )
 from clusterhub.collab.audit import GENESIS, Entry, canonical, seal
 from clusterhub.collab.disclosure import Cell, Rules, safe_table
-from clusterhub.errors import InputError, NotFound, Problem
+from clusterhub.errors import Conflict, InputError, NotFound, Problem
 from clusterhub.storage.rows import (
     AuditHeadRow,
     AuditRow,
@@ -194,7 +194,7 @@ def create_dataset(
         )
     )
     if taken is not None:
-        raise InputError.single("a dataset name not yet used by this tenant", name, path="name")
+        raise Conflict(f"this tenant already has a dataset named {name!r}")
     session.add(
         DatasetRow(id=dataset, tenant_id=subject.tenant, name=name, kind=kind,
                    columns=json.dumps(dict(columns)), created_at=now)
