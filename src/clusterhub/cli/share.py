@@ -43,14 +43,19 @@ def read_game(path: Path) -> TableGame:
     return game_from_document(document, file=str(path))
 
 
-def energy_game(cluster: Cluster, options: DispatchOptions) -> EnergyGame:
-    with Progress(
+def _spinner() -> Progress:
+    """A transient spinner line with the elapsed time, for work of unknown length."""
+    return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-    ) as progress:
+    )
+
+
+def energy_game(cluster: Cluster, options: DispatchOptions) -> EnergyGame:
+    with _spinner() as progress:
         progress.add_task(f"building the dispatch model of {cluster.name}", total=None)
         return EnergyGame(cluster, options=options)
 
@@ -67,13 +72,7 @@ def run_allocations(
 ) -> list[Allocation]:
     """Every requested rule on one cached game: coalitions solved for one rule serve the next."""
     results = []
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _spinner() as progress:
         task = progress.add_task("", total=len(methods))
         for method in methods:
             progress.update(task, description=f"{method.value}: allocating and certifying")
