@@ -77,12 +77,27 @@ def test_optimize_rolling_reports_regret(tmp_path: Path) -> None:
     )
 
 
-def test_rolling_with_a_misaligned_commit_says_why() -> None:
+def test_rolling_commits_one_hour_at_a_time(tmp_path: Path) -> None:
+    out = tmp_path / "hourly.json"
     result = runner.invoke(
-        app, ["optimize", "harbour", "--hours", "48", "--rolling", "--commit", "1"]
+        app,
+        ["optimize", "harbour", "--hours", "6", "--rolling", "--window", "12", "--commit", "1",
+         "--json", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rolling = json.loads(out.read_text())["rolling"]
+    assert rolling["windows"] == 6
+    # the look-ahead runs past the six hours, so it keeps energy stored that foresight spends
+    assert rolling["realized_cost_eur"] >= rolling["perfect_foresight_cost_eur"] - 1e-6
+
+
+def test_rolling_with_a_commit_beyond_the_window_says_why() -> None:
+    result = runner.invoke(
+        app,
+        ["optimize", "harbour", "--hours", "48", "--rolling", "--window", "12", "--commit", "24"],
     )
     assert result.exit_code == 1
-    assert "multiple of every flexible demand's window" in result.output.replace("\n", " ")
+    assert "commit <= window" in result.output.replace("\n", " ")
 
 
 @pytest.mark.parametrize(

@@ -183,6 +183,9 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
                 [max(1, round(f.window_hours / dt)) if f else 1 for f in flex],
             ),
             "curtailable_share": ("demand", [f.curtailable_share if f else 0.0 for f in flex]),
+            # energy moved forward (+) or back (-) in the current shift window before this data's
+            # first step, MWh: a rolling horizon carries it from one window to the next
+            "backlog_mwh": ("demand", np.zeros(len(dems))),
             "curtailment_penalty": (
                 "demand",
                 [f.curtailment_penalty_eur_per_mwh if f else 0.0 for f in flex],

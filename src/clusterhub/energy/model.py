@@ -62,7 +62,17 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
     share_out = conn.export_share.sel(connection=k.connection).drop_vars("connection")
     import_cost = conn.import_cost.sel(connection=k.connection).drop_vars("connection")
     export_value = conn.export_value.sel(connection=k.connection).drop_vars("connection")
+    # the shift backlog must be back at zero at the end of every shift window and of the data
+    step = data.start_step + np.arange(len(time))
+    closing = ((step[None, :] + 1) % d.window_steps.values[:, None] == 0) | (
+        np.arange(len(time)) == len(time) - 1
+    )[None, :]
+    coords = {"demand": d.demand, "time": time}
     bounds = {
+        "demand-backlog": (
+            xr.DataArray(np.where(closing, 0.0, -np.inf), coords=coords),
+            xr.DataArray(np.where(closing, 0.0, np.inf), coords=coords),
+        ),
         "generator-output": (g.available_mw.where(~g.curtailable, 0.0), g.available_mw),
         "storage-charge": (zero, s.charge_mw * ones),
         "storage-discharge": (zero, s.discharge_mw * ones),
@@ -84,6 +94,9 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
         "converter-flow": dt * c.variable_cost * ones,
         "demand-curtailment": dt * d.curtailment_penalty * ones,
         "demand-lost": dt * lost_load_eur_per_mwh * xr.ones_like(d.profile_mw),
+        # MWh, not MW: a carried backlog that cannot be honoured is written off as lost load
+        "demand-backlog-waived-up": lost_load_eur_per_mwh * xr.ones_like(d.profile_mw),
+        "demand-backlog-waived-down": lost_load_eur_per_mwh * xr.ones_like(d.profile_mw),
         "market-buy": dt * data.purchases.cost,
         "market-sell": -dt * data.sales.value,
         "contract-import": dt * import_cost,
@@ -97,14 +110,27 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
         .sum()
         .reindex(node=list(data.nodes), fill_value=0.0),
         "storage-start": (s.retention * s.initial_soc * s.energy_mwh).broadcast_like(first),
+        "demand-backlog-start": d.backlog_mwh.broadcast_like(first),
         "connection-import-limit": _pooled(k, conn, "import"),
         "connection-export-limit": _pooled(k, conn, "export"),
     }
     return Parameters(bounds=bounds, costs=costs, rhs=rhs)
 
 
-def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PER_MWH) -> Built:
-    """Variables, constraints and objective for ``data``; no solve."""
+def build(
+    data: DispatchData,
+    *,
+    lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PER_MWH,
+    carry_shift: bool = False,
+) -> Built:
+    """Variables, constraints and objective for ``data``; no solve.
+
+    ``carry_shift`` states shifted demand as a running backlog per step, closed by bounds at
+    the end of every shift window, instead of one sum per window. A rolling horizon needs it:
+    its windows start anywhere in a shift window, the backlog carries across, and the structure
+    stays the same whatever the start, so the model is updated, not rebuilt. It costs a column
+    and a row per shiftable demand and step, so a single solve keeps the sums.
+    """
     m = linopy.Model(force_dim_names=True)
     time = data.time
     dt = data.step_hours
@@ -188,8 +214,10 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
     )
 
     # --- flexible demand: energy moved within fixed windows is conserved -------------------------
+    if carry_shift:
+        _add_backlog(m, data, p, shift_up, shift_down)
     step = xr.DataArray(data.start_step + np.arange(len(time)), coords={"time": time})
-    for steps in np.unique(d.window_steps.values):
+    for steps in np.unique(d.window_steps.values) if not carry_shift else ():
         members = d.demand.where((d.window_steps == steps) & (d.shiftable_share > 0), drop=True)
         if len(members) == 0:
             continue
@@ -226,13 +254,58 @@ def build(data: DispatchData, *, lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PE
 
     # --- objective: every cost is per MW and step, so the sum is EUR over the window ------------
     # one merge of all terms: chained additions re-align the growing expression every time
-    masked = {"demand-shift-down", "demand-shift-up", "demand-curtailment"}
+    masked = {"demand-shift-down", "demand-shift-up", "demand-curtailment"} | _BACKLOG_WAIVED
     parts = [
         ((m.variables[name].fillna(0) if name in masked else m.variables[name]) * cost).sum()
         for name, cost in p.costs.items()
+        if name in m.variables
     ]
     m.add_objective(linopy.merge(parts, cls=linopy.LinearExpression))
     return Built(model=m, data=data, lost_load_eur_per_mwh=lost_load_eur_per_mwh)
+
+
+_BACKLOG_WAIVED = {"demand-backlog-waived-up", "demand-backlog-waived-down"}
+
+
+def _add_backlog(
+    m: linopy.Model,
+    data: DispatchData,
+    p: Parameters,
+    shift_up: linopy.Variable,
+    shift_down: linopy.Variable,
+) -> None:
+    """backlog[t] = backlog[t-1] + dt (up - down), starting from the carried backlog.
+
+    The carried backlog comes from a plan made on a forecast; when the actual demand leaves too
+    little room to honour it, the part that cannot be is waived at the lost-load penalty (two
+    columns at the first step only), so every window stays feasible.
+    """
+    d, dt = data.demands, data.step_hours
+    first = xr.DataArray(np.arange(len(data.time)) == 0, coords={"time": data.time})
+    shiftable = (d.shiftable_share > 0) & xr.ones_like(d.profile_mw, dtype=bool)
+    lower, upper = p.bounds["demand-backlog"]
+    backlog = m.add_variables(lower=lower, upper=upper, name="demand-backlog", mask=shiftable)
+    waived = {
+        name: m.add_variables(lower=xr.zeros_like(d.profile_mw), name=name, mask=shiftable & first)
+        for name in sorted(_BACKLOG_WAIVED)
+    }
+    # masked slots count as zero (explicitly: linopy v1 would drop the row)
+    moved = dt * (shift_up.fillna(0) - shift_down.fillna(0))
+    backlog_ = backlog.fillna(0)
+    m.add_constraints(
+        backlog_ - backlog_.roll(time=1) - moved == 0,
+        name="demand-backlog",
+        mask=shiftable & ~first,
+    )
+    m.add_constraints(
+        backlog_
+        - moved
+        - waived["demand-backlog-waived-up"].fillna(0)
+        + waived["demand-backlog-waived-down"].fillna(0)
+        == p.rhs["demand-backlog-start"],
+        name="demand-backlog-start",
+        mask=shiftable & first,
+    )
 
 
 def _pooled(k: xr.Dataset, conn: xr.Dataset, side: str) -> xr.DataArray:

@@ -1,5 +1,7 @@
 """Receding-horizon operation: plan a look-ahead window on forecasts, commit its first steps,
-settle them on what actually happened, carry the storage state on, move to the next window.
+settle them on what actually happened, carry the storage state and the shifted demand's backlog
+on, move to the next window. Commits of any length work, 1 h included: shifted energy is a
+backlog that the next window inherits, not a sum that has to fall inside one commit.
 
 Why settle separately: a plan made on a forecast meets reality; the committed part is re-run
 on actual values with each store's planned end-of-commit level held, so the cost counted is what
@@ -49,18 +51,6 @@ class RollingResult:
         return 100.0 * self.regret_eur / base if base else 0.0
 
 
-def _check_alignment(data: DispatchData, commit: int) -> None:
-    d = data.demands
-    windows = d.window_steps.where(d.shiftable_share > 0, drop=True).values
-    for steps in np.unique(windows.astype(int)):
-        if commit % steps or data.start_step % steps:
-            raise ModelError(
-                f"a rolling commit of {commit} steps from step {data.start_step} cuts through "
-                f"demand-shift windows of {steps} steps: choose a commit that is a multiple of "
-                f"every flexible demand's window (e.g. 24 h) and start on a window boundary"
-            )
-
-
 def simulate(
     cluster: Cluster,
     *,
@@ -87,16 +77,17 @@ def simulate(
     )
     first = options.start
     total = options.steps if options.steps is not None else len(actual.time) - first
-    _check_alignment(actual.window(first, window), commit)
     lost = options.lost_load_eur_per_mwh
     solver = Solver(
-        build(actual.window(first, window), lost_load_eur_per_mwh=lost),
+        build(actual.window(first, window), lost_load_eur_per_mwh=lost, carry_shift=True),
         options=options.solver_options,
     )
     step_of = solver.step_of_columns()
     soc_columns = solver.column_positions("storage-soc")
+    shift = _Shift(solver)
     energy = actual.storage.energy_mwh.values
     level = actual.storage.initial_soc.values * energy
+    backlog = np.zeros(actual.demands.sizes["demand"])
     build_seconds = clock.perf_counter() - started
     costs: list[float] = []
     solve_seconds = 0.0
@@ -106,19 +97,29 @@ def simulate(
         todo = min(commit, first + total - start)
         initial = np.divide(level, energy, out=np.zeros_like(level), where=energy > 0)
         plan_data = _carry(
-            forecast(actual, start=start, steps=window, kind=kind, noise=noise, seed=seed), initial
+            forecast(actual, start=start, steps=window, kind=kind, noise=noise, seed=seed),
+            initial,
+            backlog,
         )
         solver.load(plan_data, parameters(plan_data, lost_load_eur_per_mwh=lost))
         plan = solver.joint()
-        # hold each store's planned level at the end of the committed steps, settle on actuals
+        # hold each store's planned level and each shifted demand's planned backlog at the end
+        # of the committed steps (the backlog as far as actual demand allows), settle on actuals
         at_end = soc_columns.isel(time=todo - 1).values
         at_end = at_end[at_end >= 0]
-        real_data = _carry(actual.window(start, window), initial)
+        real_data = _carry(actual.window(start, window), initial, backlog)
         solver.load(real_data, parameters(real_data, lost_load_eur_per_mwh=lost))
-        settled = solver.joint(fixed=(at_end, plan.columns[at_end]))
+        held, planned = shift.held(plan.columns, todo, backlog)
+        settled = solver.joint(
+            fixed=(
+                np.concatenate([at_end, held]),
+                np.concatenate([plan.columns[at_end], planned]),
+            )
+        )
         committed = (step_of >= 0) & (step_of < todo)
         costs.append(float(np.sum(solver.cost[committed] * settled.columns[committed])))
         level = settled.columns[at_end] if len(at_end) else level
+        backlog = shift.carried(settled.columns, todo)
         solve_seconds += plan.seconds + settled.seconds
         if progress is not None and task is not None:
             progress.advance(task)
@@ -137,9 +138,74 @@ def simulate(
     )
 
 
-def _carry(data: DispatchData, initial: np.ndarray) -> DispatchData:
+def _carry(data: DispatchData, initial: np.ndarray, backlog: np.ndarray) -> DispatchData:
     storage = data.storage.assign(initial_soc=("storage", initial))
-    return replace(data, storage=storage)
+    demands = data.demands.assign(backlog_mwh=("demand", backlog))
+    return replace(data, storage=storage, demands=demands)
+
+
+class _Shift:
+    """The shift backlog's columns on the rolling model, by demand and step."""
+
+    def __init__(self, solver: Solver) -> None:
+        self.solver = solver
+        self.demands = solver.built.data.demands.sizes["demand"]
+        names = solver.built.model.variables
+        if "demand-backlog" not in names:  # no shiftable demand
+            self.backlog = self.up = self.down = np.full((self.demands, 0), -1)
+            return
+
+        def block(name: str) -> np.ndarray:
+            positions = solver.column_positions(name).transpose("demand", "time").values
+            return np.asarray(positions)
+
+        self.backlog, self.up, self.down = (
+            block(n) for n in ("demand-backlog", "demand-shift-up", "demand-shift-down")
+        )
+
+    def carried(self, columns: np.ndarray, todo: int) -> np.ndarray:
+        """Each demand's backlog after the committed steps (0 where it has none)."""
+        result = np.zeros(self.demands)
+        if not self.backlog.size:
+            return result
+        at = self.backlog[:, todo - 1]
+        result[at >= 0] = columns[at[at >= 0]]
+        return result
+
+    def held(
+        self, plan: np.ndarray, todo: int, carried: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Backlog columns at the end of the commit and the planned values they are held to,
+        clipped to what the actual bounds (now loaded) can reach from the last window end or
+        from the carried backlog; fixing an unreachable value would make settlement infeasible.
+        """
+        if not self.backlog.size:
+            return np.zeros(0, dtype=int), np.zeros(0)
+        s = self.solver
+        dt = s.built.data.step_hours
+        rows = np.flatnonzero(self.backlog[:, todo - 1] >= 0)  # shiftable demands
+        columns = self.backlog[rows, :todo]
+        closed = (s.ub[columns] == 0.0) & (s.lb[columns] == 0.0)
+        closed[:, -1] = False  # the end of the commit itself is what is being held
+        # steps after the last closed one count; before any closed one, start from the carried
+        last = np.where(closed.any(axis=1), todo - 1 - np.argmax(closed[:, ::-1], axis=1), -1)
+        counted = np.arange(todo)[None, :] > last[:, None]
+        origin = np.where(last >= 0, 0.0, carried[rows])
+        up = dt * np.where(counted, s.ub[self.up[rows, :todo]], 0.0).sum(axis=1)
+        down = dt * np.where(counted, s.ub[self.down[rows, :todo]], 0.0).sum(axis=1)
+        target = plan[self.backlog[rows, todo - 1]]
+        # a commit ending where a shift window ends is closed by its bounds already
+        open_end = ~((s.ub[columns[:, -1]] == 0.0) & (s.lb[columns[:, -1]] == 0.0))
+        held = np.clip(target, origin - down, origin + up)
+        # ... and the rest of the window must be able to bring it back to zero by the next end
+        later = self.backlog[rows, todo:]
+        if later.shape[1]:
+            closes = (s.ub[later] == 0.0) & (s.lb[later] == 0.0)
+            upto = np.arange(later.shape[1])[None, :] <= np.argmax(closes, axis=1)[:, None]
+            room_up = dt * np.where(upto, s.ub[self.up[rows, todo:]], 0.0).sum(axis=1)
+            room_down = dt * np.where(upto, s.ub[self.down[rows, todo:]], 0.0).sum(axis=1)
+            held = np.clip(held, -room_up, room_down)
+        return self.backlog[rows, todo - 1][open_end], held[open_end]
 
 
 def _perfect_foresight(

@@ -37,6 +37,9 @@ _OWNED = {
     "demand-shift-up": ("demands", "participant"),
     "demand-curtailment": ("demands", "participant"),
     "demand-lost": ("demands", "participant"),
+    "demand-backlog": ("demands", "participant"),
+    "demand-backlog-waived-up": ("demands", "participant"),
+    "demand-backlog-waived-down": ("demands", "participant"),
     "market-buy": ("purchases", "participant"),
     "market-sell": ("sales", "participant"),
     "grid-draw": ("draws", "participant"),
@@ -141,6 +144,8 @@ class Solver:
         index = {p: i for i, p in enumerate(self.participants)}
         self.col_owner = np.full(len(self.vlabels), -1)
         for name, (dataset, field) in _OWNED.items():
+            if name not in m.variables:
+                continue
             owners = getattr(data, dataset)[field]
             _scatter(
                 self.col_owner,
@@ -152,12 +157,19 @@ class Solver:
             [index[data.node_participant[n]] for n in data.nodes], coords={"node": list(data.nodes)}
         )
         _scatter(self.row_owner, self.row_positions("node-balance"), nodes)
-        owners = data.storage.participant
-        _scatter(
-            self.row_owner,
-            self.row_positions("storage-start"),
-            owners.copy(data=[index[o] for o in owners.values]),
+        owned_rows: tuple[tuple[str, xr.Dataset], ...] = (
+            ("storage-start", data.storage),
+            ("demand-backlog-start", data.demands),
+            ("demand-backlog", data.demands),
         )
+        for row, items in owned_rows:
+            if row in m.constraints:
+                owners = items.participant
+                _scatter(
+                    self.row_owner,
+                    self.row_positions(row),
+                    owners.copy(data=[index[o] for o in owners.values]),
+                )
         # Plain arrays for what every coalition run touches: xarray is too slow per run.
         names = list(data.connections.connection.values)
         self._contract_connection = np.array(
@@ -321,14 +333,19 @@ class Solver:
     def load(self, data: DispatchData, parameters: Parameters) -> None:
         """Write another window's numbers into this model (same structure, new data): bounds,
         costs and right-hand sides; the next run starts from the last basis."""
+        model = self.built.model
         for name, (lower, upper) in parameters.bounds.items():
-            self._write(self.lb, self.column_positions(name), lower)
-            self._write(self.ub, self.column_positions(name), upper)
+            if name in model.variables:
+                self._write(self.lb, self.column_positions(name), lower)
+                self._write(self.ub, self.column_positions(name), upper)
         for name, cost in parameters.costs.items():
-            self._write(self.cost, self.column_positions(name), cost)
+            if name in model.variables:
+                self._write(self.cost, self.column_positions(name), cost)
         for name, rhs in parameters.rhs.items():
+            if name not in model.constraints:
+                continue
             self._write(self.row_upper, self.row_positions(name), rhs)
-            if name in ("node-balance", "storage-start"):
+            if name in ("node-balance", "storage-start", "demand-backlog-start"):
                 self._write(self.row_lower, self.row_positions(name), rhs)
         for side, (rows, _, amount) in self._limits.items():
             share = data.connections[f"{side}_share"].transpose("connection", "time").values
