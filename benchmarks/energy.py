@@ -6,7 +6,8 @@ plant, a battery, a flexible electric load, an electric and a gas boiler and a s
 one shared, congested connection. Prints one row per case with build, joint solve, stand-alone
 solve and total seconds and the process's peak memory; with ``--coalitions`` also the mean time of
 a coalition re-solve on one built model (12 companies, one day, random coalitions); with
-``--rolling N`` a year of daily 36-hour windows for N companies on the same built model.
+``--rolling N`` a year of daily 36-hour windows for N companies on the same built model
+(``--rolling-commit 1 --rolling-days 7``: a week committed hour by hour).
 """
 
 from __future__ import annotations
@@ -183,6 +184,12 @@ def main() -> None:
         metavar="COMPANIES",
         help="also a year in daily windows (36 h look-ahead) for this many",
     )
+    parser.add_argument(
+        "--rolling-commit", type=int, default=24, metavar="HOURS", help="hours committed per window"
+    )
+    parser.add_argument(
+        "--rolling-days", type=int, default=365, metavar="DAYS", help="days operated (from 1 Jan)"
+    )
     args = parser.parse_args()
     print(
         f"{'companies':>9} {'horizon':>7} {'columns':>9} {'build s':>8} {'joint s':>8} "
@@ -207,9 +214,16 @@ def main() -> None:
     if args.rolling:
         cluster = synthetic(args.rolling, "1h", 8760)
         started = time.perf_counter()
-        result = simulate(cluster, window_hours=36, commit_hours=24, kind="perfect")
+        result = simulate(
+            cluster,
+            window_hours=36,
+            commit_hours=args.rolling_commit,
+            kind="perfect",
+            options=DispatchOptions(steps=24 * args.rolling_days),
+        )
         print(
-            f"rolling year, {args.rolling} companies, {result.windows} daily windows of 36 h: "
+            f"rolling {args.rolling_days} days, {args.rolling} companies, {result.windows} "
+            f"windows of 36 h committing {args.rolling_commit} h: "
             f"{time.perf_counter() - started:.1f} s total = {result.build_seconds:.1f} s "
             f"gather+build + {result.windows_seconds:.1f} s for the windows (of which "
             f"{result.solve_seconds:.1f} s in HiGHS) + {result.reference_seconds:.1f} s for the "

@@ -4,9 +4,11 @@ Run: ``.venv/bin/python benchmarks/service.py [--requests 500] [--entries 100000
 
 On a fresh SQLite database (in a temporary folder): 4 tenants sharing a ``meter`` dataset
 (one month, one value each) by aggregate grants, one raw grant to the reader. Prints the p50
-and p95 latency of a policy-checked raw read and of a safe aggregate, each through the whole
-HTTP stack (FastAPI test client, one transaction, one decision and one audit entry per
-request), then the time to verify an audit chain of ``--entries`` entries.
+and p95 latency of a policy-checked raw read, of a safe aggregate, of one by sector and month
+(sectors joined in, times bucketed) and of a differentially private one (OpenDP noise, a
+budget charge and its audit entry per dataset), each through the whole HTTP stack (FastAPI
+test client, one transaction, one decision and one audit entry per dataset and request), then
+the time to verify an audit chain of ``--entries`` entries.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def main() -> None:
         tenants = ("acme", "beta", "gamma", "delta")
         with Session(engine) as s, s.begin():
             for t in tenants:
-                identity.add_tenant(s, t, t.title())
+                sector = "energy" if t == "delta" else "chemicals"
+                identity.add_tenant(s, t, t.title(), sector=sector)
                 identity.add_user(s, t, f"{t}-admin", PASSWORD, (Role.MEMBER_ADMIN,))
         engine.dispose()
         with TestClient(create_app(url, secret="a-benchmark-signing-secret-32-bytes")) as client:
@@ -63,14 +66,16 @@ def main() -> None:
             datasets = {}
             for i, t in enumerate(tenants):
                 d = client.post("/api/v1/datasets", json={"name": "meter", "kind": "table",
-                                "columns": {"month": "text", "mw": "number"}},
+                                "columns": {"time": "time", "mw": "number"}},
                                 headers=headers[t]).json()["id"]  # fmt: skip
                 client.post(f"/api/v1/datasets/{d}/versions",
-                            json={"rows": [{"month": "2026-01", "mw": 10.0 + i}]},
+                            json={"rows": [{"time": "2026-01-15T00:00", "mw": 10.0 + i}]},
                             headers=headers[t])  # fmt: skip
                 client.post("/api/v1/grants", json={"dataset": d, "grantee_kind": "cluster",
                             "grantee": "cluster", "purpose": "decarbonization-tracking",
                             "form": "aggregate-only"}, headers=headers[t])  # fmt: skip
+                client.put(f"/api/v1/datasets/{d}/budget", json={"epsilon": 100.0},
+                           headers=headers[t])  # fmt: skip
                 datasets[t] = d
             client.post("/api/v1/grants", json={"dataset": datasets["acme"],
                         "grantee_kind": "tenant", "grantee": "beta",
@@ -80,13 +85,23 @@ def main() -> None:
             read = latencies(
                 client, path, {"purpose": "energy-optimization"}, headers["beta"], args.requests
             )
-            agg = latencies(client, "/api/v1/aggregates",
-                            {"name": "meter", "value": "mw", "purpose": "decarbonization-tracking"},
-                            headers["beta"], args.requests)  # fmt: skip
-    print(f"{'request':>28} {'p50 ms':>8} {'p95 ms':>8}")
-    for label, times in (("policy-checked raw read", read), ("safe aggregate (4 owners)", agg)):
+            query = {"name": "meter", "value": "mw", "purpose": "decarbonization-tracking"}
+            agg = latencies(client, "/api/v1/aggregates", query, headers["beta"], args.requests)
+            by_sector = latencies(client, "/api/v1/aggregates",
+                                  {**query, "by": "sector", "period": "month"},
+                                  headers["beta"], args.requests)  # fmt: skip
+            private = {"dp": "true", "epsilon": "0.01", "lower": "0", "upper": "50"}
+            noisy = latencies(client, "/api/v1/aggregates", {**query, **private},
+                              headers["beta"], args.requests)  # fmt: skip
+    print(f"{'request':>34} {'p50 ms':>8} {'p95 ms':>8}")
+    for label, times in (
+        ("policy-checked raw read", read),
+        ("safe aggregate (4 owners)", agg),
+        ("by sector and month", by_sector),
+        ("differentially private", noisy),
+    ):
         p50, p95 = np.percentile(times, [50, 95])
-        print(f"{label:>28} {p50:>8.2f} {p95:>8.2f}")
+        print(f"{label:>34} {p50:>8.2f} {p95:>8.2f}")
     chain = []
     last = None
     for i in range(args.entries):

@@ -38,7 +38,8 @@ def test_tenant_tables_force_rls_and_the_role_cannot_bypass_it(url: str) -> None
             c.execute(
                 sa.text(
                     "SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
-                    "WHERE relname IN ('datasets', 'dataset_versions', 'grants')"
+                    "WHERE relname IN "
+                    "('datasets', 'dataset_versions', 'grants', 'runs', 'run_results')"
                 )
             ).all()
         )
@@ -56,7 +57,9 @@ def test_tenant_tables_force_rls_and_the_role_cannot_bypass_it(url: str) -> None
             sa.text("SELECT relrowsecurity FROM pg_class WHERE relname = 'audit_entries'")
         ).scalar()
     engine.dispose()
-    assert flags == {"datasets": True, "dataset_versions": True, "grants": True}
+    assert flags == dict.fromkeys(
+        ("datasets", "dataset_versions", "grants", "runs", "run_results"), True
+    )
     assert tuple(role) == (False, False)
     assert identity.SERVICE_ROLE not in owners
     assert audit_rls is True
@@ -104,3 +107,77 @@ def test_the_tenant_setting_never_outlives_its_transaction(url: str) -> None:
         with pytest.raises(sa.exc.ProgrammingError):
             s.execute(insert, {"d": acme_set})
     engine.dispose()
+
+
+def test_privacy_spends_and_api_keys_are_isolated_too(url: str) -> None:
+    """Spends are forced like the tenant tables (a grantee appends them, nobody changes them);
+    keys are checked for every tenant-bound session (signing in with one happens before)."""
+    engine = make_engine(url)
+    with Session(engine) as s, s.begin():
+        for tenant in ("acme", "beta", "gamma"):
+            identity.add_tenant(s, tenant, tenant.title())
+            identity.add_user(s, tenant, f"{tenant}-admin", PASSWORD, (Role.MEMBER_ADMIN,))
+        key = identity.issue_key(s, "acme-admin")
+    with Session(engine) as s, s.begin():
+        identity.enter_tenant(s, who("acme"))
+        dataset = data.create_dataset(s, who("acme"), "meter", "table", {"mw": "number"})
+        data.create_grant(s, who("acme"), dataset, grantee_kind="tenant", grantee="beta",
+                          purpose="energy-optimization")  # fmt: skip
+    spend = sa.text(
+        "INSERT INTO privacy_spends (dataset_id, tenant_id, epsilon, spent_by, created_at) "
+        "VALUES (:d, 'acme', 0.1, :by, now())"
+    )
+    with Session(engine) as s, s.begin():  # beta holds a grant: it may append a spend
+        identity.enter_tenant(s, who("beta"))
+        s.execute(spend, {"d": dataset, "by": "beta"})
+    with Session(engine) as s, s.begin():  # gamma holds none: refused by the database
+        identity.enter_tenant(s, who("gamma"))
+        with pytest.raises(sa.exc.ProgrammingError):
+            s.execute(spend, {"d": dataset, "by": "gamma"})
+
+    def seen(tenant: str, table: str) -> int:
+        with Session(engine) as s, s.begin():
+            identity.enter_tenant(s, who(tenant))
+            return int(s.scalar(sa.text(f"SELECT count(*) FROM {table}")) or 0)
+
+    assert (seen("acme", "privacy_spends"), seen("beta", "privacy_spends")) == (1, 1)
+    assert seen("gamma", "privacy_spends") == 0
+    assert (seen("acme", "api_keys"), seen("beta", "api_keys")) == (1, 0)
+    with Session(engine) as s, s.begin():  # nobody changes a spend, not even the owner
+        identity.enter_tenant(s, who("acme"))
+        with pytest.raises(sa.exc.ProgrammingError):
+            s.execute(sa.text("UPDATE privacy_spends SET epsilon = 0"))
+    with Session(engine) as s:  # signing in with a key still works (before any tenant is set)
+        assert identity.subject_from_key(s, identity.Identity("x" * 32), key).tenant == "acme"
+    engine.dispose()
+
+
+def test_a_probe_of_a_hidden_dataset_is_audited_under_its_owner(url: str) -> None:
+    """Row-level security hides acme's dataset from beta; beta's read and its attempt to revoke
+    acme's grant are still recorded with acme as owner, so acme sees the probes."""
+    engine = make_engine(url)
+    with Session(engine) as s, s.begin():
+        for tenant in ("acme", "beta"):
+            identity.add_tenant(s, tenant, tenant.title())
+    with Session(engine) as s, s.begin():
+        identity.enter_tenant(s, who("acme"))
+        dataset = data.create_dataset(s, who("acme"), "meter", "timeseries", {"mw": "number"})
+        grant = data.create_grant(
+            s, who("acme"), dataset, grantee_kind="tenant", grantee="gamma",
+            purpose="energy-optimization",
+        )  # fmt: skip
+    for attempt in (
+        lambda s: data.read_dataset(s, who("beta"), dataset, "energy-optimization"),
+        lambda s: data.revoke_grant(s, who("beta"), grant),
+    ):
+        with Session(engine) as s, s.begin():
+            identity.enter_tenant(s, who("beta"))
+            with pytest.raises(data.NotFound):
+                attempt(s)
+    with Session(engine) as s, s.begin():
+        identity.enter_tenant(s, who("acme"))
+        trail = data.audit_trail(s, who("acme"))
+    engine.dispose()
+    probes = [(e["tenant"], e["action"], e["dataset"], e["allowed"]) for e in trail
+              if e["tenant"] == "beta"]  # fmt: skip
+    assert probes == [("beta", "read", dataset, False), ("beta", "grant", dataset, False)]

@@ -102,9 +102,9 @@ def test_the_grant_lifecycle(world: tuple[TestClient, str, Clock]) -> None:
     # the owner sees every decision on its data, allowed and refused, with the purpose
     trail = client.get("/api/v1/audit", headers=acme).json()
     beta_reads = [e for e in trail if e["tenant"] == "beta" and e["action"] == "read"]
-    # on PostgreSQL, row-level security hides acme's dataset from beta before the grant, so
-    # that first probe is audited without an owner (the operator's chain has it, acme's not)
-    probes = [True, False, False] if url.startswith("postgresql") else [False, True, False, False]
+    # on PostgreSQL row-level security hides acme's dataset from beta before the grant; that
+    # probe is still audited under acme, so both backends give the same trail
+    probes = [False, True, False, False]
     assert [e["allowed"] for e in beta_reads] == probes
     assert {e["purpose"] for e in beta_reads} == {"energy-optimization", "benefit-sharing"}
     assert client.get("/api/v1/audit", headers=beta).status_code == 404  # an analyst: no audit

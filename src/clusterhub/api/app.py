@@ -3,6 +3,8 @@
 Why every refusal is a 404: a tenant must not learn that another tenant's dataset exists by
 guessing ids; a wrong id and a forbidden one look the same. Sign-in problems (bad password, bad,
 expired or revoked token or key) are 401. Bad input is 422 with the field path, as everywhere.
+A differentially private aggregate that a contributing dataset's privacy budget cannot pay for
+is 409 (the budget's state says no, not the caller's rights), and its audit entries are kept.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the route signatures at run time,
@@ -13,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
@@ -23,8 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterhub import __version__
 from clusterhub.collab import Subject
+from clusterhub.collab.privacy import DP_STATISTICS, Privacy
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
-from clusterhub.service import data, identity
+from clusterhub.service import aggregates as aggregation
+from clusterhub.service import data, groups, identity, runs
 from clusterhub.storage.url import make_engine
 
 __all__ = ["create_app"]
@@ -61,6 +65,33 @@ class GrantIn(BaseModel):
     expires: datetime | None = None
 
 
+class RunIn(BaseModel):
+    engine: Literal["energy", "sharing", "symbiosis"]
+    cluster: str = Field(
+        min_length=1, max_length=2_000_000, description="a bundled example or a cluster (YAML)"
+    )
+    start: int = Field(0, ge=0, le=1_000_000, description="first step (energy, sharing)")
+    hours: int = Field(24, ge=1, le=744, description="steps to optimise (energy, sharing)")
+    method: Literal["equal", "proportional", "shapley", "least-core", "nucleolus"] = "shapley"
+    top: int = Field(5, ge=1, le=50, description="candidates per stream (symbiosis)")
+
+
+class BudgetIn(BaseModel):
+    epsilon: float = Field(gt=0, le=100, description="the dataset's total privacy budget")
+
+
+class KeyIn(BaseModel):
+    user: str | None = Field(
+        None, min_length=1, max_length=128, description="whose key (default: your own)"
+    )
+
+
+class RotateIn(BaseModel):
+    grace_seconds: int = Field(
+        0, ge=0, le=3600, description="how long the old key still works (at most an hour)"
+    )
+
+
 #: Query parameters that may be repeated (lists: none so far); any other one given twice is
 #: refused rather than silently read as its last value.
 LISTS: frozenset[str] = frozenset()
@@ -75,6 +106,43 @@ def _single_valued(request: Request) -> None:
             [{"loc": ["query", k], "msg": "given more than once", "type": "value_error"}
              for k in repeated],
         )  # fmt: skip
+
+
+DEFAULT_EPSILON = 0.1
+
+
+def _privacy(
+    statistic: str, epsilon: float, lower: float | None, upper: float | None
+) -> Privacy | str:
+    """The request's privacy parameters, or why nothing can be released with them. Why not
+    a 422: each parameter is valid alone, and an aggregate that cannot be released says why in
+    its cell, as every suppressed cell does."""
+    if statistic not in DP_STATISTICS:
+        return f"differential privacy covers {' and '.join(DP_STATISTICS)} only, not {statistic}"
+    if lower is None or upper is None or not lower < upper:
+        return "differential privacy needs bounds with lower below upper"
+    return Privacy(epsilon, lower, upper)
+
+
+def _budget(state: aggregation.BudgetState) -> dict[str, Any]:
+    return {
+        "dataset": state.dataset,
+        "epsilon_total": state.total,
+        "epsilon_spent": state.spent,
+        "epsilon_remaining": state.remaining,
+        "releases": state.releases,
+    }
+
+
+def _key(info: identity.KeyInfo, now: datetime) -> dict[str, Any]:
+    return {
+        "prefix": info.prefix,
+        "user": info.user,
+        "created_at": info.created_at,
+        "revoked_at": info.revoked_at,
+        "replaced_by": info.replaced_by,
+        "state": info.state(now),
+    }
 
 
 def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> FastAPI:
@@ -105,7 +173,7 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         try:
             yield s
             s.commit()
-        except NotFound:
+        except (NotFound, aggregation.BudgetExhausted):
             s.commit()
             raise
         except BaseException:
@@ -263,6 +331,16 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     def audit(db: Db, who: Who) -> list[dict[str, Any]]:
         return data.audit_trail(db, who)
 
+    @app.get("/api/v1/datasets/{dataset}/budget", tags=["datasets"])
+    def budget(db: Db, who: Who, dataset: str) -> dict[str, Any]:
+        """What differentially private releases have spent of the dataset's privacy budget."""
+        return _budget(aggregation.privacy_budget(db, who, dataset))
+
+    @app.put("/api/v1/datasets/{dataset}/budget", tags=["datasets"])
+    def set_budget(db: Db, who: Who, dataset: str, body: BudgetIn) -> dict[str, Any]:
+        """The owner's total epsilon for the dataset; spent epsilon stays spent."""
+        return _budget(aggregation.set_privacy_budget(db, who, dataset, body.epsilon))
+
     @app.get("/api/v1/aggregates", tags=["aggregates"])
     def aggregates(  # noqa: PLR0917 - query parameters, as FastAPI reads them
         db: Db,
@@ -271,15 +349,43 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         value: Annotated[str, Query(min_length=1, max_length=128)],
         purpose: Purpose,
         by: Annotated[
-            str | None, Query(max_length=200, description="grouping columns, comma-separated")
+            str | None,
+            Query(
+                max_length=200,
+                description="grouping columns, comma-separated; `sector` is the contributor's",
+            ),
         ] = None,
-        statistic: Annotated[str, Query(pattern="^(sum|mean|median)$")] = "sum",
+        statistic: Annotated[str, Query(pattern="^(sum|mean|median|p10|p25|p50|p75|p90)$")] = "sum",
+        period: Annotated[
+            Literal["day", "week", "month", "quarter", "year"] | None,
+            Query(description="calendar period of the `time` column to group by"),
+        ] = None,
+        time: Annotated[str, Query(min_length=1, max_length=128)] = "time",
+        dp: Annotated[
+            bool, Query(description="add differential-privacy noise (sum and mean only)")
+        ] = False,
+        epsilon: Annotated[
+            float, Query(gt=0, le=10, description="privacy loss of the whole table, with dp")
+        ] = DEFAULT_EPSILON,
+        lower: Annotated[
+            float | None,
+            Query(ge=-1e12, le=1e12, description="with dp: clamp each company's value from"),
+        ] = None,
+        upper: Annotated[
+            float | None,
+            Query(ge=-1e12, le=1e12, description="with dp: clamp each company's value to"),
+        ] = None,
     ) -> list[dict[str, Any]]:
-        """A cluster-level aggregate: only cells over at least 3 companies, none dominant."""
-        cells = data.aggregate(
+        """A cluster-level aggregate: only cells over at least 3 companies, none dominant;
+        optionally differentially private, charged to each contributing dataset's budget."""
+        privacy = _privacy(statistic, epsilon, lower, upper) if dp else None
+        if isinstance(privacy, str):  # nothing is read: nothing to release or to audit
+            return [{"group": ["total"], "value": None, "contributors": None, "suppressed": True,
+                     "reason": privacy, "epsilon": None, "noise_scale": None}]  # fmt: skip
+        cells = aggregation.aggregate(
             db, who, name=name, value=value, purpose=purpose,
             by=[c.strip() for c in (by or "").split(",") if c.strip()],
-            statistic=statistic, now=ident.now(),
+            statistic=statistic, period=period, time=time, privacy=privacy, now=ident.now(),
         )  # fmt: skip
         return [
             {
@@ -288,9 +394,75 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
                 "contributors": c.contributors if not c.suppressed else None,
                 "suppressed": c.suppressed,
                 "reason": c.reason or None,
+                "epsilon": c.epsilon,
+                "noise_scale": c.noise_scale,
             }
             for c in cells
         ]
+
+    @app.post("/api/v1/keys", status_code=201, tags=["identity"])
+    def issue_key(db: Db, who: Who, body: KeyIn | None = None) -> dict[str, str]:
+        """A new API key for yourself (or, for a member admin, a user of your tenant); the key
+        is shown once and kept only as a hash."""
+        user = body.user if body is not None else None
+        prefix, key = identity.issue_key_for(db, who, user, now=ident.now())
+        return {"prefix": prefix, "key": key}
+
+    @app.post("/api/v1/keys/{prefix}/rotate", status_code=201, tags=["identity"])
+    def rotate_key(db: Db, who: Who, prefix: str, body: RotateIn | None = None) -> dict[str, str]:
+        """A new key in place of this one, which is revoked at once or after a grace period."""
+        grace = body.grace_seconds if body is not None else 0
+        new, key = identity.rotate_key(db, who, prefix, now=ident.now(), grace_seconds=grace)
+        return {"prefix": new, "key": key, "replaces": prefix}
+
+    @app.post("/api/v1/keys/{prefix}/revoke", tags=["identity"])
+    def revoke_key(db: Db, who: Who, prefix: str) -> dict[str, Any]:
+        info = identity.revoke_key_of(db, who, prefix, now=ident.now())
+        return _key(info, ident.now())
+
+    @app.get("/api/v1/keys", tags=["identity"])
+    def keys(db: Db, who: Who) -> list[dict[str, Any]]:
+        """Your tenant's keys (a member admin) or your own, never their secrets."""
+        now = ident.now()
+        return [_key(info, now) for info in identity.keys_of(db, who)]
+
+    @app.get("/api/v1/groups", tags=["groups"])
+    def list_groups(db: Db, who: Who) -> dict[str, list[str]]:
+        """Every named group and its member tenants: see who a grant to a group reaches."""
+        return groups.groups(db, who)
+
+    GroupName = Annotated[  # noqa: N806 - a type alias
+        str, Path(pattern=groups.GROUP_NAME.pattern, description="lower-case, digits, dashes")
+    ]
+    TenantId = Annotated[str, Path(min_length=1, max_length=64)]  # noqa: N806 - a type alias
+
+    @app.put("/api/v1/groups/{group}/members/{tenant}", tags=["groups"])
+    def join_group(db: Db, who: Who, group: GroupName, tenant: TenantId) -> dict[str, Any]:
+        """Add a tenant to a group (cluster operators only; audited with the tenant as owner)."""
+        members = groups.change_membership(db, who, group, tenant, member=True, now=ident.now())
+        return {"group": group, "members": members}
+
+    @app.delete("/api/v1/groups/{group}/members/{tenant}", tags=["groups"])
+    def leave_group(db: Db, who: Who, group: GroupName, tenant: TenantId) -> dict[str, Any]:
+        """Remove a tenant from a group; its grants to the group stop reaching it at once."""
+        members = groups.change_membership(db, who, group, tenant, member=False, now=ident.now())
+        return {"group": group, "members": members}
+
+    @app.post("/api/v1/runs", status_code=201, tags=["runs"])
+    def start_run(db: Db, who: Who, body: RunIn) -> dict[str, Any]:
+        """Run an engine on what members shared for its purpose (cluster operators only)."""
+        run = runs.start_run(db, who, runs.RunRequest(**body.model_dump()), now=ident.now())
+        return runs.read_run(db, who, run, now=ident.now())
+
+    @app.get("/api/v1/runs/{run}", tags=["runs"])
+    def read_run(db: Db, who: Who, run: str) -> dict[str, Any]:
+        """A run as the caller may see it: its own part, and safe cluster-level figures."""
+        return runs.read_run(db, who, run, now=ident.now())
+
+    @app.post("/api/v1/runs/{run}/reproduce", tags=["runs"])
+    def reproduce_run(db: Db, who: Who, run: str) -> dict[str, Any]:
+        """The run again on exactly the dataset versions it used, compared with what it gave."""
+        return runs.reproduce(db, who, run, now=ident.now())
 
     @app.get("/api/v1/health", tags=["service"])
     def health(db: Db) -> dict[str, str]:

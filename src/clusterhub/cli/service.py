@@ -49,11 +49,15 @@ def tenant_add(
     tenant: Annotated[str, typer.Argument(help="tenant id (the participant's id)")],
     name: Annotated[str, typer.Argument(help="display name")],
     group: Annotated[list[str] | None, typer.Option(help="named groups it belongs to")] = None,
+    sector: Annotated[
+        str | None,
+        typer.Option(help="its sector, e.g. chemicals, energy, logistics (aggregates by sector)"),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """Add a tenant."""
     with _transaction(url) as session:
-        identity.add_tenant(session, tenant, name, tuple(group or ()))
+        identity.add_tenant(session, tenant, name, tuple(group or ()), sector=sector)
     console.print(f"tenant {tenant} added")
 
 

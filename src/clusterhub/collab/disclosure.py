@@ -12,11 +12,14 @@ any single company's value be solved from what was released.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+
+from clusterhub.collab.privacy import DP_STATISTICS, Privacy, release
 
 __all__ = ["Cell", "QueryAuditor", "Rules", "safe_table"]
 
@@ -33,13 +36,17 @@ class Cell:
     value: float | None  # None when suppressed
     contributors: int
     reason: str = ""  # why it was suppressed ("" when released)
+    epsilon: float | None = None  # differential privacy: what the noisy value spent
+    noise_scale: float | None = None  # and the scale of its Laplace noise
 
     @property
     def suppressed(self) -> bool:
         return self.value is None
 
 
-STATISTICS = ("sum", "mean", "median")
+#: Percentiles of the contributors' values in a cell, by name.
+PERCENTILES = {"p10": 0.10, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p90": 0.90}
+STATISTICS = ("sum", "mean", "median", *PERCENTILES)
 
 
 def safe_table(
@@ -51,25 +58,57 @@ def safe_table(
     statistic: str = "sum",
     rules: Rules | None = None,
     total: bool = True,
+    privacy: Privacy | None = None,
 ) -> list[Cell]:
     """Aggregate ``value`` per group of ``by`` (and a total row when ``total``), each cell
     released only when safe. Several rows of one contributor in a cell count as one
-    contributor (their values summed)."""
+    contributor (their values summed). With ``privacy``, every released cell carries Laplace
+    noise and the epsilon is split evenly over all cells of the table (see ``privacy``)."""
     rules = rules or Rules()
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {', '.join(STATISTICS)}")
+    if privacy is not None and statistic not in DP_STATISTICS:
+        raise ValueError(f"with differential privacy, statistic must be one of {DP_STATISTICS}")
     per = frame.groupby([*by, contributor], dropna=False)[value].sum().reset_index()
     cells: list[Cell] = []
+    inputs: list[pd.Series] = []  # each cell's values, one per contributor
     for key, group in per.groupby(list(by), dropna=False, sort=True):
         cells.append(
             _cell(key if isinstance(key, tuple) else (key,), group[value], rules, statistic)
         )
+        inputs.append(group[value])
     if len(cells) > 1:
         _complement(cells)
     if total:
         whole = per.groupby(contributor)[value].sum()
         cells.append(_cell(("total",), whole, rules, statistic))
+        inputs.append(whole)
+    if privacy is not None:
+        share = privacy.epsilon / len(cells)
+        cells = [
+            _noisy(c, v, statistic, share, privacy) for c, v in zip(cells, inputs, strict=True)
+        ]
     return cells
+
+
+def _noisy(cell: Cell, values: pd.Series, statistic: str, epsilon: float, privacy: Privacy) -> Cell:
+    """A released cell's value replaced by its differentially private counterpart; suppressed
+    cells stay as they are (nothing of them is released, but their share is spent all the
+    same: which cells are suppressed depends on the data too)."""
+    if cell.suppressed:
+        return cell
+    try:
+        noisy = release(
+            values.tolist(),
+            statistic=statistic,
+            epsilon=epsilon,
+            lower=privacy.lower,
+            upper=privacy.upper,
+        )
+    except ValueError:  # bounds and epsilon too extreme for calibrated noise: release nothing
+        why = "no noise can be calibrated for these bounds and this epsilon"
+        return Cell(cell.group, None, cell.contributors, why)
+    return replace(cell, value=noisy.value, epsilon=noisy.epsilon, noise_scale=noisy.scale)
 
 
 def _cell(group: tuple[object, ...], values: pd.Series, rules: Rules, statistic: str) -> Cell:
@@ -83,6 +122,14 @@ def _cell(group: tuple[object, ...], values: pd.Series, rules: Rules, statistic:
     if statistic == "median" and n < 2 * rules.k:
         # a median is one contributor's own value (or the mean of two): needs twice k
         return Cell(group, None, n, f"a median needs at least {2 * rules.k} contributors")
+    if statistic in PERCENTILES:
+        # like a median, a percentile sits on (or between) contributors' own values: at least k
+        # of them on either side, so that it never stands for one company's figure
+        q = PERCENTILES[statistic]
+        need = math.ceil(round(rules.k / min(q, 1 - q), 9))
+        if n < need:
+            return Cell(group, None, n, f"a {statistic} needs at least {need} contributors")
+        return Cell(group, float(values.quantile(q)), n)
     result = {
         "sum": float(values.sum()),
         "mean": float(values.mean()),

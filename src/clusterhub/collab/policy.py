@@ -52,6 +52,7 @@ class Action(StrEnum):
     WRITE = "write"  # a new version of one's own dataset
     GRANT = "grant"  # create, change or revoke a grant on one's own dataset
     AUDIT = "audit"  # read the audit trail of one's own data
+    COMPUTE = "compute"  # feed an engine run whose results others see as the grant's form allows
 
 
 class Role(StrEnum):
@@ -126,6 +127,7 @@ _OWN: dict[Action, frozenset[Role]] = {
     Action.WRITE: frozenset({Role.MEMBER_ADMIN, Role.ANALYST}),
     Action.GRANT: frozenset({Role.MEMBER_ADMIN}),
     Action.AUDIT: frozenset({Role.MEMBER_ADMIN, Role.AUDITOR}),
+    Action.COMPUTE: frozenset({Role.MEMBER_ADMIN, Role.ANALYST, Role.CLUSTER_OPERATOR}),
 }
 
 
@@ -156,7 +158,7 @@ def decide(
             return Decision(True, "own data", Form.RAW)
         return Decision(False, f"{action.value} on own data needs one of the roles "
                         + ", ".join(sorted(r.value for r in _OWN[action])))  # fmt: skip
-    if action not in (Action.READ, Action.AGGREGATE):
+    if action not in (Action.READ, Action.AGGREGATE, Action.COMPUTE):
         return Decision(False, f"only the owner may {action.value}")
     if not subject.roles & {Role.MEMBER_ADMIN, Role.ANALYST, Role.CLUSTER_OPERATOR}:
         return Decision(False, "no role that reads shared data")

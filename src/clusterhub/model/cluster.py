@@ -7,7 +7,7 @@ belong to nobody), while connections, links and exchanges, which join participan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -316,6 +316,47 @@ class Cluster(Record):
         for participant in self.participants:
             for stream in participant.streams:
                 yield participant, stream
+
+    def without(self, participants: Iterable[str]) -> Cluster:
+        """The same cluster with ``participants`` left out: their sites and assets, their
+        contracts, the links ending at their sites and the exchanges of their streams.
+
+        Why: a run on shared data includes only the members whose data it may use; the rest
+        of the cluster stays as described (the connection's limits are the operator's).
+        """
+        gone = set(participants)
+        if not gone:
+            return self
+        sites = {site.id for p, site in self.iter_sites() if p.id in gone}
+        streams = {stream.id for p, stream in self.iter_streams() if p.id in gone}
+        kept = self.model_copy(
+            update={
+                "participants": tuple(p for p in self.participants if p.id not in gone),
+                "connections": tuple(
+                    c.model_copy(
+                        update={
+                            "contracts": tuple(k for k in c.contracts if k.participant not in gone),
+                            "operator": None if c.operator in gone else c.operator,
+                        }
+                    )
+                    for c in self.connections
+                ),
+                "links": tuple(
+                    link.model_copy(update={"owner": None}) if link.owner in gone else link
+                    for link in self.links
+                    if link.source not in sites and link.target not in sites
+                ),
+                "exchanges": tuple(
+                    e
+                    for e in self.exchanges
+                    if e.supplier not in streams and e.receiver not in streams
+                ),
+            }
+        )
+        problems = find_problems(kept)
+        if problems:  # a reference into what was left out that the lines above do not know
+            raise ValueError("; ".join(f"{p.path}: expected {p.expected}" for p in problems))
+        return kept
 
     def values(self, series: Series) -> np.ndarray:
         """Resolve one series field of this cluster on its horizon (read-only array)."""

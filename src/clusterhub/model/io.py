@@ -86,7 +86,11 @@ def _parse(text: str, file: str | None) -> tuple[Any, yaml.Node | None]:
         # JSON, read by the YAML parser for its positions; YAML refuses tabs between tokens,
         # JSON allows them and forbids them inside strings, so a space is an exact stand-in.
         text = text.replace("\t", " ")
-    loader = _Loader(text)
+    try:  # the reader checks the characters as it is created
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:
+        found = str(exc).splitlines()[0] if str(exc) else "unreadable text"
+        raise InputError([Problem("valid YAML or JSON", found, file=file)]) from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -1,6 +1,8 @@
 """Datasets, grants and the audit trail: every use case judged by the one decision point and
 recorded in the audit chain within the same transaction.
 
+Cluster-level aggregates over several owners' datasets live in ``aggregates``.
+
 Why "in the same transaction": an action and its audit record either both happen or neither
 does; a fault between the two leaves nothing unaudited. Why one answer for "refused" and "not
 there": a tenant probing another tenant's ids must learn nothing, so both are ``NotFound``.
@@ -16,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,6 @@ from clusterhub.collab import (
     verify,
 )
 from clusterhub.collab.audit import GENESIS, Entry, canonical, seal
-from clusterhub.collab.disclosure import Cell, Rules, safe_table
 from clusterhub.errors import Conflict, InputError, NotFound, Problem
 from clusterhub.storage.rows import (
     AuditHeadRow,
@@ -49,7 +49,6 @@ from clusterhub.storage.rows import (
 __all__ = [
     "DatasetVersion",
     "add_version",
-    "aggregate",
     "audit_trail",
     "create_dataset",
     "create_grant",
@@ -210,6 +209,32 @@ def _is_id(value: str) -> bool:
         return False
 
 
+def _hidden(session: Session, value: str) -> bool:
+    """An id that row-level security may be hiding (PostgreSQL); elsewhere not found is absent."""
+    return _is_id(value) and session.get_bind().dialect.name == "postgresql"
+
+
+def owner_of(session: Session, dataset: str) -> str:
+    """The owner of a dataset the asking tenant cannot see, for the audit record only (so the
+    owner learns of the probe); ``?`` when there is no such dataset."""
+    if not _hidden(session, dataset):
+        return "?"
+    found = session.scalar(
+        sa.text("SELECT clusterhub_dataset_owner(:dataset)"), {"dataset": dataset}
+    )
+    return str(found) if found else "?"
+
+
+def _grant_of(session: Session, grant: str) -> tuple[str, str]:
+    """Owner and dataset of a grant the asking tenant cannot see, for the audit record only."""
+    if not _hidden(session, grant):
+        return "?", "?"
+    found = session.execute(
+        sa.text("SELECT tenant_id, dataset_id FROM clusterhub_grant_of(:grant)"), {"grant": grant}
+    ).first()
+    return (str(found[0]), str(found[1])) if found else ("?", "?")
+
+
 def _dataset(session: Session, dataset: str) -> DatasetRow | None:
     return session.get(DatasetRow, dataset) if _is_id(dataset) else None
 
@@ -220,7 +245,7 @@ def add_version(
     """A new version of an own dataset; every row checked against the declared columns, the
     whole version refused when one row is wrong. Nothing earlier is changed."""
     row = _dataset(session, dataset)
-    owner = row.tenant_id if row is not None else "?"
+    owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
     decision = _judge(session, subject, Action.WRITE, Resource(owner, dataset), MANAGE, now)
     if row is None or not decision.allowed:
@@ -268,17 +293,11 @@ def read_dataset(
     """A dataset version in full, for its owner or under a raw grant for this purpose."""
     now = now or datetime.now(UTC)
     row = _dataset(session, dataset)
-    owner = row.tenant_id if row is not None else "?"
+    owner = row.tenant_id if row is not None else owner_of(session, dataset)
     decision = _judge(session, subject, Action.READ, Resource(owner, dataset), purpose, now)
     if row is None or not decision.allowed:
         raise NotFound("no such dataset")
-    query = sa.select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset)
-    query = (
-        query.where(DatasetVersionRow.version == version)
-        if version
-        else query.order_by(DatasetVersionRow.version.desc())
-    )
-    stored = session.scalars(query.limit(1)).first()
+    stored = stored_version(session, dataset, version or None)
     if stored is None:
         raise NotFound("no such dataset version")
     return DatasetVersion(
@@ -290,6 +309,19 @@ def read_dataset(
         sha256=stored.sha256,
         created_at=stored.created_at,
     )
+
+
+def stored_version(
+    session: Session, dataset: str, version: int | None = None
+) -> DatasetVersionRow | None:
+    """A version of a dataset, the latest when ``version`` is None (no decision: callers judge)."""
+    query = sa.select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset)
+    query = (
+        query.where(DatasetVersionRow.version == version)
+        if version is not None
+        else query.order_by(DatasetVersionRow.version.desc())
+    )
+    return session.scalars(query.limit(1)).first()
 
 
 # --- grants --------------------------------------------------------------------------------------
@@ -306,7 +338,7 @@ def create_grant(
     expires: datetime | None = None,
 ) -> str:
     row = _dataset(session, dataset)
-    owner = row.tenant_id if row is not None else "?"
+    owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
     decision = _judge(session, subject, Action.GRANT, Resource(owner, dataset), MANAGE, now)
     if row is None or not decision.allowed:
@@ -331,8 +363,9 @@ def revoke_grant(
     session: Session, subject: Subject, grant: str, *, when: datetime | None = None
 ) -> None:
     row = session.get(GrantRow, grant) if _is_id(grant) else None
-    owner = row.tenant_id if row is not None else "?"
-    dataset = row.dataset_id if row is not None else "?"
+    owner, dataset = (
+        (row.tenant_id, row.dataset_id) if row is not None else _grant_of(session, grant)
+    )
     now = when or datetime.now(UTC)
     decision = _judge(session, subject, Action.GRANT, Resource(owner, dataset), MANAGE, now)
     if row is None or not decision.allowed:
@@ -375,57 +408,3 @@ def verify_audit(session: Session) -> Verification:
     )
     entries = (Entry(p, payload, previous, digest) for p, payload, previous, digest in rows)
     return verify(entries, Head(head.count, head.hash) if head else Head(0, GENESIS))
-
-
-# --- safe aggregates over several owners' datasets -------------------------------------------
-def aggregate(
-    session: Session,
-    subject: Subject,
-    *,
-    name: str,
-    value: str,
-    by: Sequence[str],
-    purpose: str | None,
-    statistic: str = "sum",
-    rules: Rules | None = None,
-    now: datetime | None = None,
-) -> list[Cell]:
-    """A cluster-level aggregate of ``value`` over every tenant's dataset called ``name`` that
-    the subject may aggregate for ``purpose`` (each decision audited), released cell by cell
-    only when safe: at least k companies, none dominant, complementary suppression."""
-    now = now or datetime.now(UTC)
-    frames = []
-    for row in session.scalars(sa.select(DatasetRow).where(DatasetRow.name == name)):
-        decision = _judge(
-            session, subject, Action.AGGREGATE, Resource(row.tenant_id, row.id), purpose, now
-        )
-        if not decision.allowed:
-            continue
-        latest = session.scalars(
-            sa.select(DatasetVersionRow)
-            .where(DatasetVersionRow.dataset_id == row.id)
-            .order_by(DatasetVersionRow.version.desc())
-            .limit(1)
-        ).first()
-        if latest is None:
-            continue
-        records = pd.DataFrame(json.loads(latest.rows)["rows"])
-        missing = [c for c in (value, *by) if c not in records.columns]
-        if missing:
-            continue
-        records["tenant"] = row.tenant_id
-        frames.append(records[["tenant", value, *by]])
-    if not frames:
-        return [Cell(("total",), None, 0, f"fewer than {(rules or Rules()).k} contributors")]
-    frame = pd.concat(frames, ignore_index=True)
-    if not by:  # one cell: the whole cluster
-        frame = frame.assign(cluster="total")
-    return safe_table(
-        frame,
-        by=list(by) or ["cluster"],
-        value=value,
-        contributor="tenant",
-        statistic=statistic,
-        rules=rules,
-        total=bool(by),
-    )

@@ -5,10 +5,16 @@ hashes, salted, deliberately slow); a leaked token must expire soon (15 minutes 
 carry nothing a client can change without breaking its signature. Keys are ``prefix.secret``: the
 prefix finds the row, the secret is checked against its hash, and a key is revoked by a time
 stamp, effective on the next request. Logins are rate-limited per user name.
+
+Why rotation revokes the old key in the same transaction that issues the new one (optionally
+from a few minutes later on): there is never a moment with two long-lived keys, nor one with
+none for a machine still being switched over. A key's user and its tenant's member admins
+manage it; to anyone else, including every other tenant, it does not exist.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections import defaultdict, deque
@@ -22,20 +28,25 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from clusterhub.collab import Role, Subject
-from clusterhub.errors import Forbidden, InputError, NotFound
+from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
 from clusterhub.storage.rows import ApiKeyRow, TenantRow, UserRow
 
 __all__ = [
     "SERVICE_ROLE",
     "Identity",
+    "KeyInfo",
     "LoginLimiter",
     "add_tenant",
     "add_user",
     "authenticate",
     "enter_tenant",
     "issue_key",
+    "issue_key_for",
     "issue_token",
+    "keys_of",
     "revoke_key",
+    "revoke_key_of",
+    "rotate_key",
     "subject_from_key",
     "subject_from_token",
 ]
@@ -60,10 +71,24 @@ class Identity:
         return self.clock() if callable(self.clock) else _now()
 
 
-def add_tenant(session: Session, tenant: str, name: str, groups: tuple[str, ...] = ()) -> None:
+def add_tenant(
+    session: Session,
+    tenant: str,
+    name: str,
+    groups: tuple[str, ...] = (),
+    *,
+    sector: str | None = None,
+) -> None:
+    """A new tenant; its ``sector`` (free text such as "chemicals" or "logistics") is what
+    aggregates by sector group it under."""
     if session.get(TenantRow, tenant) is not None:
         raise InputError.single("a new tenant id", tenant, path="tenant")
-    session.add(TenantRow(id=tenant, name=name, groups=",".join(groups), created_at=_now()))
+    if sector is not None and not 0 < len(sector.strip()) <= 64:
+        raise InputError.single("a sector of 1 to 64 characters", repr(sector), path="sector")
+    session.add(
+        TenantRow(id=tenant, name=name, groups=",".join(groups),
+                  sector=sector.strip() if sector else None, created_at=_now())
+    )  # fmt: skip
 
 
 def add_user(
@@ -179,11 +204,15 @@ def subject_from_token(session: Session, identity: Identity, token: str) -> Subj
     return _subject(session, user)
 
 
-def issue_key(session: Session, username: str) -> str:
+def issue_key(session: Session, username: str, *, now: datetime | None = None) -> str:
     """A new API key for ``username``'s machine; shown once, stored only as a hash."""
     user = session.scalar(sa.select(UserRow).where(UserRow.username == username))
     if user is None:
         raise NotFound(f"no user {username!r}")
+    return _new_key(session, user, now or _now())
+
+
+def _new_key(session: Session, user: UserRow, now: datetime) -> str:
     prefix = "chk_" + secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     session.add(
@@ -192,10 +221,109 @@ def issue_key(session: Session, username: str) -> str:
             tenant_id=user.tenant_id,
             user_id=user.id,
             secret_hash=_HASHER.hash(secret),
-            created_at=_now(),
+            created_at=now,
         )
     )
     return f"{prefix}.{secret}"
+
+
+#: What a key's prefix looks like; anything else never reaches a query.
+PREFIX = re.compile(r"chk_[0-9a-f]{16}")
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as its tenant sees it: never the secret, nor its hash."""
+
+    prefix: str
+    user: str
+    created_at: datetime
+    revoked_at: datetime | None
+    replaced_by: str | None
+
+    def state(self, now: datetime) -> str:
+        if self.revoked_at is None:
+            return "active"
+        return "revoked" if now >= self.revoked_at else "expiring"
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _manages(subject: Subject, tenant: str, username: str) -> bool:
+    """A user manages its own keys; a member admin every key of its tenant."""
+    if subject.tenant is None or subject.tenant != tenant:
+        return False
+    return Role.MEMBER_ADMIN in subject.roles or subject.user == username
+
+
+def issue_key_for(
+    session: Session, subject: Subject, username: str | None = None, *, now: datetime
+) -> tuple[str, str]:
+    """A new key (prefix, full key) for the subject itself or, for a member admin, for a user of
+    its own tenant; any other user is "not found"."""
+    username = username or subject.user
+    user = session.scalar(sa.select(UserRow).where(UserRow.username == username))
+    if user is None or user.disabled or not _manages(subject, user.tenant_id, user.username):
+        raise NotFound("no such user")
+    key = _new_key(session, user, now)
+    return key.partition(".")[0], key
+
+
+def _managed_key(session: Session, subject: Subject, prefix: str) -> tuple[ApiKeyRow, UserRow]:
+    row = session.get(ApiKeyRow, prefix) if PREFIX.fullmatch(prefix) else None
+    user = session.get(UserRow, row.user_id) if row is not None else None
+    if row is None or user is None or not _manages(subject, row.tenant_id, user.username):
+        raise NotFound("no such key")
+    return row, user
+
+
+def rotate_key(
+    session: Session, subject: Subject, prefix: str, *, now: datetime, grace_seconds: int = 0
+) -> tuple[str, str]:
+    """A new key for the same user, and the old one revoked ``grace_seconds`` from now, in one
+    transaction. A key already revoked or replaced is not rotated again (409)."""
+    row, user = _managed_key(session, subject, prefix)
+    if row.revoked_at is not None:
+        raise Conflict("this key is already revoked or replaced")
+    if user.disabled:
+        raise NotFound("no such key")
+    key = _new_key(session, user, now)
+    new_prefix = key.partition(".")[0]
+    row.revoked_at = now + timedelta(seconds=grace_seconds)
+    row.replaced_by = new_prefix
+    return new_prefix, key
+
+
+def revoke_key_of(session: Session, subject: Subject, prefix: str, *, now: datetime) -> KeyInfo:
+    """Revoked from now on (a key in its grace period after a rotation ends now too); revoking
+    a revoked key changes nothing."""
+    row, user = _managed_key(session, subject, prefix)
+    revoked = _aware(row.revoked_at)
+    if revoked is None or revoked > now:
+        row.revoked_at = now
+    return _info(row, user)
+
+
+def _info(row: ApiKeyRow, user: UserRow) -> KeyInfo:
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return KeyInfo(row.id, user.username, created, _aware(row.revoked_at), row.replaced_by)
+
+
+def keys_of(session: Session, subject: Subject) -> list[KeyInfo]:
+    """The tenant's keys for a member admin; one's own keys for anyone else."""
+    query = (
+        sa.select(ApiKeyRow, UserRow)
+        .join(UserRow, UserRow.id == ApiKeyRow.user_id)
+        .where(ApiKeyRow.tenant_id == (subject.tenant or "?"))
+        .order_by(ApiKeyRow.created_at, ApiKeyRow.id)
+    )
+    if Role.MEMBER_ADMIN not in subject.roles:
+        query = query.where(UserRow.username == subject.user)
+    return [_info(key, user) for key, user in session.execute(query).all()]
 
 
 def revoke_key(session: Session, prefix: str, tenant: str, when: datetime | None = None) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "DatasetRow",
     "DatasetVersionRow",
     "GrantRow",
+    "PrivacySpendRow",
     "TenantRow",
     "UserRow",
 ]
@@ -88,6 +89,7 @@ class TenantRow(Base):
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     name: Mapped[str] = mapped_column(sa.Text)
     groups: Mapped[str] = mapped_column(sa.Text, default="")  # comma-separated group names
+    sector: Mapped[str | None] = mapped_column(sa.String(64), default=None)  # e.g. "chemicals"
     created_at: Mapped[datetime]
 
 
@@ -114,6 +116,7 @@ class ApiKeyRow(Base):
     secret_hash: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    replaced_by: Mapped[str | None] = mapped_column(sa.String(32), default=None)  # on rotation
 
 
 class DatasetRow(Base):
@@ -126,6 +129,8 @@ class DatasetRow(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))  # timeseries | table
     columns: Mapped[str] = mapped_column(sa.Text)  # JSON: the declared schema
     created_at: Mapped[datetime]
+    # the total epsilon its owner allows differentially private releases to spend
+    privacy_epsilon: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default="1.0")
 
 
 class DatasetVersionRow(Base):
@@ -162,6 +167,19 @@ class GrantRow(Base):
     created_at: Mapped[datetime]
 
 
+class PrivacySpendRow(Base):
+    """One differentially private release charged to one dataset; appended, never changed."""
+
+    __tablename__ = "privacy_spends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(sa.ForeignKey("datasets.id"), index=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)  # owner
+    epsilon: Mapped[float] = mapped_column(sa.Float)
+    spent_by: Mapped[str] = mapped_column(sa.String(64))  # the tenant that asked
+    created_at: Mapped[datetime]
+
+
 class AuditRow(Base):
     """One link of the audit chain (see ``clusterhub.collab.audit``)."""
 
@@ -182,3 +200,35 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(sa.BigInteger)
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class RunRow(Base):
+    """An engine run on members' shared data, with exactly what it read (dataset versions and
+    their hashes), whom it left out and why, and its cluster-level summary; written once."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    engine: Mapped[str] = mapped_column(sa.String(32))
+    purpose: Mapped[str] = mapped_column(sa.String(64))
+    request: Mapped[str] = mapped_column(sa.Text)  # JSON: what was asked, the cluster's hash
+    cluster: Mapped[str] = mapped_column(sa.Text)  # the cluster description as run (YAML)
+    inputs: Mapped[str] = mapped_column(sa.Text)  # JSON: dataset id, owner, version, sha256
+    left_out: Mapped[str] = mapped_column(sa.Text)  # JSON: participant -> reason
+    summary: Mapped[str] = mapped_column(sa.Text)  # JSON: safe cluster-level figures
+    created_by: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime]
+
+
+class RunResultRow(Base):
+    """One member's part of a run's result: its own figures in full, for it and (as its grant's
+    form allows) for the operator who ran it."""
+
+    __tablename__ = "run_results"
+
+    run_id: Mapped[str] = mapped_column(sa.ForeignKey("runs.id"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), primary_key=True)
+    operator: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    dataset_id: Mapped[str] = mapped_column(sa.String(36))  # the input its visibility follows
+    payload: Mapped[str] = mapped_column(sa.Text)  # JSON
