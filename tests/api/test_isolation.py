@@ -1,7 +1,8 @@
 """A stateful attack suite: tenants and their users create, grant, revoke and read while the
 attacker swaps ids, purposes, tokens and payloads; not one cross-tenant read may succeed.
 
-The reference model below knows every dataset, its owner and every grant; after each request
+The reference model below knows every dataset, its owner and every grant, every API key and
+group; after each request
 the service's answer must agree with it: a read succeeds only for the owner or under an active
 raw grant to the reader's tenant for exactly the stated purpose, and every refusal looks the
 same (404) whether or not the object exists. The suite runs at least 10,000 requests on each
@@ -35,7 +36,7 @@ STEPS_PER_EXAMPLE = 50
 AIM = st.tuples(
     st.integers(0, 9), st.integers(0, 10**6), st.uuids().map(str), st.sampled_from(INJECTIONS)
 )
-EXAMPLES = 420  # examples end at random lengths: about 10,500 requests per backend
+EXAMPLES = 230  # examples end at random lengths: about 11,000 requests per backend
 
 
 @dataclass
@@ -47,6 +48,8 @@ class World:
     rows: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # id -> latest rows
     grants: dict[str, tuple[str, str, str, str, bool]] = field(default_factory=dict)
     # grant id -> (dataset, grantee tenant, purpose, form, revoked)
+    keys: dict[str, tuple[str, bool]] = field(default_factory=dict)  # prefix -> (user, live)
+    groups: dict[str, set[str]] = field(default_factory=dict)  # group -> tenants
     requests: int = 0
     leaks: list[str] = field(default_factory=list)
 
@@ -245,6 +248,95 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
             answer = self._call("post", path, user, content=junk,
                                 headers={"Content-Type": "application/json"})  # fmt: skip
             assert answer.status_code == 422, answer.text
+
+        @rule(user=st.sampled_from(users))
+        def issue_key(self, user: str) -> None:
+            answer = self._call("post", "/api/v1/keys", user)
+            assert answer.status_code == 201, answer.text
+            world.keys[answer.json()["prefix"]] = (user, True)
+
+        @rule(user=st.sampled_from(users), pick=st.integers(0, 10**6),
+              action=st.sampled_from(["rotate", "revoke"]),
+              junk=st.sampled_from(INJECTIONS))  # fmt: skip
+        def key_attack(self, user: str, pick: int, action: str, junk: str) -> None:
+            """Rotate or revoke a known key (or a junk prefix): only its user or a member admin
+            of its tenant may; anyone else gets the same 404 as for no key at all."""
+            known = sorted(world.keys)
+            prefix = known[pick % len(known)] if known and pick % 5 else quote(junk, safe="")
+            answer = self._call("post", f"/api/v1/keys/{prefix}/{action}", user)
+            owner, live = world.keys.get(prefix, ("", False))
+            tenant, roles = world.users[user]
+            may = bool(owner) and (owner == user or (
+                world.users[owner][0] == tenant and Role.MEMBER_ADMIN in roles))  # fmt: skip
+            if answer.status_code in (200, 201):
+                if not may:
+                    world.leaks.append(f"{action} by {user} of {owner}'s key {prefix}")
+                if action == "rotate":
+                    world.keys[answer.json()["prefix"]] = (owner, True)
+                world.keys[prefix] = (owner, False)
+            elif answer.status_code == 409:  # rotating a key already revoked: its owner's side
+                if not may or live:
+                    world.leaks.append(f"409 to {user} about {owner}'s key {prefix}")
+            else:
+                assert answer.status_code == 404, answer.text
+
+        @rule(user=st.sampled_from(users))
+        def list_keys(self, user: str) -> None:
+            answer = self._call("get", "/api/v1/keys", user)
+            assert answer.status_code == 200, answer.text
+            tenant, roles = world.users[user]
+            for key in answer.json():
+                owner = world.keys.get(key["prefix"], ("?", False))[0]
+                if (
+                    owner == "?"
+                    or world.users[owner][0] != tenant
+                    or (Role.MEMBER_ADMIN not in roles and owner != user)
+                ):
+                    world.leaks.append(f"{user} listed {owner}'s key {key['prefix']}")
+
+        @rule(user=st.sampled_from(users), aim=AIM, write=st.booleans())
+        def budget(self, user: str, aim: tuple[int, int, str, str], write: bool) -> None:
+            dataset = self._dataset(aim)
+            path = f"/api/v1/datasets/{dataset}/budget"
+            answer = (self._call("put", path, user, json={"epsilon": 2.0}) if write
+                      else self._call("get", path, user))  # fmt: skip
+            tenant, roles = world.users[user]
+            allowed = {Role.MEMBER_ADMIN} if write else {Role.MEMBER_ADMIN, Role.AUDITOR}
+            may = world.datasets.get(dataset) == tenant and bool(roles & allowed)
+            if answer.status_code == 200:
+                if not may:
+                    world.leaks.append(f"budget of {dataset} to {user} (write={write})")
+            else:
+                assert answer.status_code == 404, answer.text
+                if may:
+                    world.leaks.append(f"refused {user} the budget of its own {dataset}")
+
+        @rule(user=st.one_of(st.sampled_from(users), st.none()), aim=AIM)
+        def runs(self, user: str | None, aim: tuple[int, int, str, str]) -> None:
+            """No run exists here: every id, known dataset ids included, is not found; only an
+            operator may start one."""
+            answer = self._call("get", f"/api/v1/runs/{self._dataset(aim)}", user)
+            assert answer.status_code in ((401, 404) if user is None else (404,)), answer.text
+            if user is not None and Role.CLUSTER_OPERATOR not in world.users[user][1]:
+                started = self._call("post", "/api/v1/runs", user,
+                                     json={"engine": "energy", "cluster": "harbour"})  # fmt: skip
+                assert started.status_code == 404, started.text
+
+        @rule(user=st.sampled_from(users), group=st.sampled_from(["refiners", "port"]),
+              tenant=st.sampled_from(TENANTS), join=st.booleans())  # fmt: skip
+        def group(self, user: str, group: str, tenant: str, join: bool) -> None:
+            path = f"/api/v1/groups/{group}/members/{tenant}"
+            answer = self._call("put" if join else "delete", path, user)
+            may = Role.CLUSTER_OPERATOR in world.users[user][1]
+            if answer.status_code == 200:
+                if not may:
+                    world.leaks.append(f"group change by {user}")
+                members = world.groups.setdefault(group, set())
+                (members.add if join else members.discard)(tenant)
+            else:
+                assert answer.status_code == 404, answer.text
+            listed = self._call("get", "/api/v1/groups", user).json()
+            assert listed == {g: sorted(t) for g, t in sorted(world.groups.items()) if t}
 
         @invariant()
         def nothing_leaked(self) -> None:

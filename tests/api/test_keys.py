@@ -130,3 +130,24 @@ def test_listing_shows_no_secrets_and_only_what_one_manages(service: Service) ->
     assert "argon2" not in text
     assert set(seen_by_admin[0]) == {"prefix", "user", "created_at", "revoked_at",
                                      "replaced_by", "state"}  # fmt: skip
+
+
+def test_key_management_is_in_the_tenants_audit_trail(service: Service) -> None:
+    admin, outsider = service.login("acme-admin"), service.login("beta-admin")
+    issued = _issue(service, admin).json()
+    rotated = service.client.post(f"/api/v1/keys/{issued['prefix']}/rotate", headers=admin).json()
+    # beta tries acme's new key: refused like a missing key, and acme sees the attempt
+    assert (
+        service.client.post(
+            f"/api/v1/keys/{rotated['prefix']}/revoke", headers=outsider
+        ).status_code
+        == 404
+    )
+    trail = service.client.get("/api/v1/audit", headers=admin).json()
+    keys = [(e["tenant"], e["dataset"], e["allowed"], e["reason"]) for e in trail
+            if str(e["dataset"]).startswith("key:")]  # fmt: skip
+    assert keys == [
+        ("acme", f"key:{issued['prefix']}", True, "key issued for acme-admin"),
+        ("acme", f"key:{issued['prefix']}", True, "key rotated for acme-admin"),
+        ("beta", f"key:{rotated['prefix']}", False, "refused: revoked"),
+    ]

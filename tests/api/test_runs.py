@@ -153,6 +153,13 @@ def test_an_energy_run_uses_exactly_the_members_that_granted_it(world: World) ->
         assert parts[p]["standalone_cost_eur"] == pytest.approx(
             expected.standalone_cost_eur[p], rel=1e-6
         )
+        # its own dispatch: the hourly grid draw adds up to the energy it drew
+        dispatch = parts[p]["dispatch"]
+        assert len(dispatch["grid_draw_mw"]) == HOURS
+        assert sum(dispatch["grid_draw_mw"]) == pytest.approx(
+            dispatch["energy_mwh"].get("grid-draw", 0.0), abs=1e-6
+        )
+    assert sum(parts[p]["saving_share_eur"] for p in RAW) < summary["saving_eur"] + 1e-6
 
 
 def test_members_see_their_own_part_and_nobody_elses(world: World) -> None:

@@ -27,8 +27,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import Role, Subject
+from clusterhub.collab import Action, Decision, Purpose, Resource, Role, Subject
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
+from clusterhub.service.data import record
 from clusterhub.storage.rows import ApiKeyRow, TenantRow, UserRow
 
 __all__ = [
@@ -260,6 +261,17 @@ def _manages(subject: Subject, tenant: str, username: str) -> bool:
     return Role.MEMBER_ADMIN in subject.roles or subject.user == username
 
 
+def _key_event(  # noqa: PLR0917 - the audit record's parts
+    session: Session, subject: Subject, owner: str, prefix: str, reason: str, now: datetime
+) -> None:
+    """Key management in the audit chain, under the key's tenant: a key reads that tenant's
+    data as its user, so the tenant sees every key made, rotated or revoked, and every attempt
+    on its keys from outside."""
+    allowed = not reason.startswith("refused")
+    record(session, subject, Action.GRANT, Resource(owner, f"key:{prefix}"),
+           Purpose.DATA_MANAGEMENT, Decision(allowed, reason), now)  # fmt: skip
+
+
 def issue_key_for(
     session: Session, subject: Subject, username: str | None = None, *, now: datetime
 ) -> tuple[str, str]:
@@ -268,16 +280,34 @@ def issue_key_for(
     username = username or subject.user
     user = session.scalar(sa.select(UserRow).where(UserRow.username == username))
     if user is None or user.disabled or not _manages(subject, user.tenant_id, user.username):
+        owner = user.tenant_id if user is not None else "?"
+        _key_event(session, subject, owner, "*", f"refused: a key for {username[:64]}", now)
         raise NotFound("no such user")
     key = _new_key(session, user, now)
-    return key.partition(".")[0], key
+    prefix = key.partition(".")[0]
+    _key_event(session, subject, user.tenant_id, prefix, f"key issued for {username}", now)
+    return prefix, key
 
 
-def _managed_key(session: Session, subject: Subject, prefix: str) -> tuple[ApiKeyRow, UserRow]:
+def _key_owner(session: Session, prefix: str) -> str:
+    """The tenant of a key that row-level security hides from the asker (PostgreSQL), for the
+    audit record only; ``?`` when there is no such key."""
+    if not PREFIX.fullmatch(prefix) or session.get_bind().dialect.name != "postgresql":
+        return "?"
+    found = session.scalar(sa.text("SELECT clusterhub_key_owner(:prefix)"), {"prefix": prefix})
+    return str(found) if found else "?"
+
+
+def _managed_key(
+    session: Session, subject: Subject, prefix: str, action: str, now: datetime
+) -> tuple[ApiKeyRow, UserRow]:
     row = session.get(ApiKeyRow, prefix) if PREFIX.fullmatch(prefix) else None
     user = session.get(UserRow, row.user_id) if row is not None else None
     if row is None or user is None or not _manages(subject, row.tenant_id, user.username):
+        owner = row.tenant_id if row is not None else _key_owner(session, prefix)
+        _key_event(session, subject, owner, prefix[:32], f"refused: {action}", now)
         raise NotFound("no such key")
+    _key_event(session, subject, row.tenant_id, prefix, f"key {action} for {user.username}", now)
     return row, user
 
 
@@ -286,7 +316,7 @@ def rotate_key(
 ) -> tuple[str, str]:
     """A new key for the same user, and the old one revoked ``grace_seconds`` from now, in one
     transaction. A key already revoked or replaced is not rotated again (409)."""
-    row, user = _managed_key(session, subject, prefix)
+    row, user = _managed_key(session, subject, prefix, "rotated", now)
     if row.revoked_at is not None:
         raise Conflict("this key is already revoked or replaced")
     if user.disabled:
@@ -301,7 +331,7 @@ def rotate_key(
 def revoke_key_of(session: Session, subject: Subject, prefix: str, *, now: datetime) -> KeyInfo:
     """Revoked from now on (a key in its grace period after a rotation ends now too); revoking
     a revoked key changes nothing."""
-    row, user = _managed_key(session, subject, prefix)
+    row, user = _managed_key(session, subject, prefix, "revoked", now)
     revoked = _aware(row.revoked_at)
     if revoked is None or revoked > now:
         row.revoked_at = now

@@ -6,12 +6,12 @@ and nothing of another member's, while the operator who ran the engine sees the 
 operator is stored on each part so that neither table's policy needs the other's (PostgreSQL
 refuses policies that recurse).
 
-Also, on PostgreSQL, two lookups for the audit chain: a probe of a dataset or grant id that
-row-level security hides from the asking tenant must still be audited under the real owner, or
-the owner never learns of it. ``clusterhub_dataset_owner`` and ``clusterhub_grant_of`` answer
-only that (owner, and the grant's dataset), run as a role that bypasses row-level security and
-may read only those columns, and are callable by the service role alone; the caller still gets
-the same 404 as for an id that does not exist.
+Also, on PostgreSQL, three lookups for the audit chain: a probe of a dataset, grant or key id
+that row-level security hides from the asking tenant must still be audited under the real owner,
+or the owner never learns of it. ``clusterhub_dataset_owner``, ``clusterhub_grant_of`` and
+``clusterhub_key_owner`` answer only that (the owner, and a grant's dataset), run as a role that
+bypasses row-level security and may read only those columns, and are callable by the service
+role alone; the caller still gets the same 404 as for an id that does not exist.
 
 Revision ID: 0005
 Revises: 0004
@@ -39,6 +39,9 @@ LOOKUPS = {
     ),
     "clusterhub_grant_of(grant_id text) RETURNS TABLE(tenant_id text, dataset_id text)": (
         "SELECT tenant_id, dataset_id FROM grants WHERE id = grant_id"
+    ),
+    "clusterhub_key_owner(prefix text) RETURNS text": (
+        "SELECT tenant_id FROM api_keys WHERE id = prefix"
     ),
 }
 POLICIES = {
@@ -101,6 +104,7 @@ def upgrade() -> None:
     op.execute(f"GRANT USAGE ON SCHEMA public TO {LOOKUP}")
     op.execute(f"GRANT SELECT (id, tenant_id) ON datasets TO {LOOKUP}")
     op.execute(f"GRANT SELECT (id, tenant_id, dataset_id) ON grants TO {LOOKUP}")
+    op.execute(f"GRANT SELECT (id, tenant_id) ON api_keys TO {LOOKUP}")
     for name, body in LOOKUPS.items():
         op.execute(
             f"CREATE OR REPLACE FUNCTION {name} LANGUAGE sql STABLE SECURITY DEFINER "
