@@ -10,6 +10,7 @@ from typing import Any
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session
 
 from clusterhub.api import create_app
@@ -45,4 +46,10 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_keeps_its_contract(case: Any) -> None:
-    case.call_and_validate(headers=dict(TOKEN))
+    # Ingest bodies are checked against the target dataset's declared columns, which no
+    # OpenAPI schema can state: a schema-valid message may rightly be rejected (422, with its
+    # receipt and dead letter), so only there is that one check left out; every other holds.
+    ingest = case.operation.path.startswith("/api/v1/ingest/{tenant}")
+    case.call_and_validate(
+        headers=dict(TOKEN), excluded_checks=[positive_data_acceptance] if ingest else None
+    )

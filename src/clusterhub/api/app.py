@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterhub import __version__
+from clusterhub.api.ingest import add_ingest_routes
 from clusterhub.collab import Subject
 from clusterhub.collab.privacy import DP_STATISTICS, Privacy
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
@@ -463,6 +464,8 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     def reproduce_run(db: Db, who: Who, run: str) -> dict[str, Any]:
         """The run again on exactly the dataset versions it used, compared with what it gave."""
         return runs.reproduce(db, who, run, now=ident.now())
+
+    add_ingest_routes(app, session, subject, ident.now)
 
     @app.get("/api/v1/health", tags=["service"])
     def health(db: Db) -> dict[str, str]:

@@ -28,6 +28,7 @@ from clusterhub.cli.energy import (
     window_options,
 )
 from clusterhub.cli.examples import app as examples_app
+from clusterhub.cli.ingest import app as ingest_app
 from clusterhub.cli.output import console, errors, shown_url, summary_table, write_json
 from clusterhub.cli.service import audit_app, key_app, serve, tenant_app, user_app
 from clusterhub.cli.share import (
@@ -80,6 +81,7 @@ app = typer.Typer(
 app.add_typer(examples_app, name="examples")
 app.add_typer(db_app, name="db")
 app.add_typer(symbiosis_app, name="symbiosis")
+app.add_typer(ingest_app, name="ingest")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")

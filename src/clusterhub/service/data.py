@@ -57,6 +57,7 @@ __all__ = [
     "read_dataset",
     "revoke_grant",
     "verify_audit",
+    "write_version",
 ]
 
 KINDS = ("timeseries", "table")
@@ -250,6 +251,19 @@ def add_version(
     decision = _judge(session, subject, Action.WRITE, Resource(owner, dataset), MANAGE, now)
     if row is None or not decision.allowed:
         raise NotFound("no such dataset")
+    return write_version(session, subject, row, rows, now)
+
+
+def write_version(
+    session: Session,
+    subject: Subject,
+    row: DatasetRow,
+    rows: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> int:
+    """Check ``rows`` against the declared columns and append them as the next version. No
+    decision here: the caller has judged the write (``add_version``, the ingest pipeline)."""
+    dataset = row.id
     columns: dict[str, str] = json.loads(row.columns)
     problems = []
     for i, record_ in enumerate(rows):

@@ -133,6 +133,14 @@ def enter_tenant(session: Session, subject: Subject) -> None:
     )
 
 
+def subject_of_user(session: Session, username: str) -> Subject:
+    """The identity of an enabled user, for the operator's command line acting as that user."""
+    user = session.scalar(sa.select(UserRow).where(UserRow.username == username))
+    if user is None or user.disabled:
+        raise NotFound(f"no enabled user {username!r}")
+    return _subject(session, user)
+
+
 def _subject(session: Session, user: UserRow) -> Subject:
     tenant = session.get(TenantRow, user.tenant_id)
     groups = frozenset(g for g in (tenant.groups if tenant else "").split(",") if g)

@@ -232,3 +232,65 @@ class RunResultRow(Base):
     operator: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
     dataset_id: Mapped[str] = mapped_column(sa.String(36))  # the input its visibility follows
     payload: Mapped[str] = mapped_column(sa.Text)  # JSON
+
+
+class ReceiptRow(Base):
+    """What became of one message from any channel: accepted (with the version it made),
+    rejected (with every problem located) or a duplicate of an accepted one; written once."""
+
+    __tablename__ = "ingest_receipts"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)  # sender
+    target: Mapped[str] = mapped_column(sa.String(64), index=True)  # the dataset's tenant
+    dataset: Mapped[str] = mapped_column(sa.String(128))  # its name
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(128))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    version: Mapped[int | None] = mapped_column(default=None)
+    rows: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON
+    sender: Mapped[str] = mapped_column(sa.String(256))
+    original: Mapped[str | None] = mapped_column(sa.String(36), default=None)  # of a duplicate
+    received_at: Mapped[datetime]
+
+
+class IngestKeyRow(Base):
+    """An accepted message's idempotency key: the same message again is a duplicate."""
+
+    __tablename__ = "ingest_keys"
+
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    receipt_id: Mapped[str] = mapped_column(sa.String(36))
+
+
+class DeadLetterRow(Base):
+    """A rejected message kept whole, with its reason, until it is replayed after a fix."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)  # sender
+    receipt_id: Mapped[str] = mapped_column(sa.String(36))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    target: Mapped[str] = mapped_column(sa.String(64))
+    dataset: Mapped[str] = mapped_column(sa.String(128))
+    media_type: Mapped[str] = mapped_column(sa.String(128))
+    filename: Mapped[str | None] = mapped_column(sa.String(256), default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(128), default=None)
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    received_at: Mapped[datetime]
+    replayed_at: Mapped[datetime | None] = mapped_column(default=None)
+    replay_receipt: Mapped[str | None] = mapped_column(sa.String(36), default=None)
+
+
+class SenderRow(Base):
+    """An e-mail address registered by a tenant as one of its senders."""
+
+    __tablename__ = "ingest_senders"
+
+    address: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    created_at: Mapped[datetime]

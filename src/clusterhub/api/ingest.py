@@ -1,0 +1,109 @@
+"""Ingest routes: rows as JSON (REST), a file upload (CSV or Excel), receipts, dead letters.
+
+Why a receipt as the answer, also for a rejected message: the sender learns what happened to
+exactly this message (accepted as version n, a duplicate of an earlier receipt, or rejected with
+each problem's row and column) and the rejection is kept as a dead letter, so the request
+commits even when it answers 422.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads these signatures at run time.
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Header, Path, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from clusterhub.collab import Subject
+from clusterhub.ingest import Message, Receipt, dead_letters, receipts, replay, submit
+from clusterhub.ingest.parse import JSON, media_type_of
+
+__all__ = ["MAX_FILE_BYTES", "add_ingest_routes"]
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+Name = Annotated[str, Path(min_length=1, max_length=128)]
+Tenant = Annotated[str, Path(min_length=1, max_length=64)]
+Key = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=128, description="the same key: stored once"),
+]
+
+
+class RowsIn(BaseModel):
+    rows: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+def _answer(receipt: Receipt) -> JSONResponse:
+    status = {"accepted": 201, "duplicate": 200, "rejected": 422}[receipt.status]
+    return JSONResponse(receipt.as_dict(), status_code=status)
+
+
+RECEIPT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a duplicate of an accepted message: nothing stored again"},
+    201: {"description": "accepted: the receipt names the version it made"},
+    422: {"description": "rejected whole: the receipt lists every problem; kept as a dead letter"},
+}
+
+
+def add_ingest_routes(
+    app: FastAPI,
+    session: Callable[..., Any],
+    subject: Callable[..., Any],
+    now: Callable[[], datetime],
+) -> None:
+    """The ingest routes on ``app``; ``session`` and ``subject`` are the app's dependencies
+    (one transaction per request, the signed-in tenant identity), ``now`` its clock."""
+    db_dep, who_dep = Depends(session), Depends(subject)
+
+    @app.post("/api/v1/ingest/{tenant}/{dataset}", tags=["ingest"], responses=RECEIPT)
+    def ingest_rows(
+        *, db: Session = db_dep, who: Subject = who_dep, tenant: Tenant, dataset: Name,
+        body: RowsIn, key: Key = None,
+    ) -> JSONResponse:  # fmt: skip
+        """Rows as JSON into your own dataset; the same message (by key, else by content) is
+        stored once."""
+        payload = body.model_dump_json().encode()
+        message = Message(channel="rest", target=tenant, dataset=dataset, payload=payload,
+                          media_type=JSON, sender=who.user, idempotency_key=key)  # fmt: skip
+        return _answer(submit(db, who, message, now=now()))
+
+    @app.post(
+        "/api/v1/ingest/{tenant}/{dataset}/file",
+        tags=["ingest"],
+        responses={**RECEIPT, 413: {"description": "a file over 20 MB"}},
+    )
+    def ingest_file(
+        *, db: Session = db_dep, who: Subject = who_dep, tenant: Tenant, dataset: Name,
+        file: Annotated[UploadFile, File(description="CSV or Excel (.xlsx)")], key: Key = None,
+    ) -> JSONResponse:  # fmt: skip
+        """A CSV or Excel file into your own dataset, checked whole (row and column named)."""
+        payload = file.file.read(MAX_FILE_BYTES + 1)
+        if len(payload) > MAX_FILE_BYTES:
+            return JSONResponse({"detail": "a file over 20 MB"}, status_code=413)
+        media = media_type_of(file.filename, file.content_type) or (file.content_type or "")
+        message = Message(channel="file", target=tenant, dataset=dataset, payload=payload,
+                          media_type=media, sender=who.user, idempotency_key=key,
+                          filename=file.filename)  # fmt: skip
+        return _answer(submit(db, who, message, now=now()))
+
+    @app.get("/api/v1/ingest/receipts", tags=["ingest"])
+    def list_receipts(db: Session = db_dep, who: Subject = who_dep) -> list[dict[str, Any]]:
+        """Receipts of what your tenant sent and of what was sent to it, newest first."""
+        return [r.as_dict() for r in receipts(db, who)]
+
+    @app.get("/api/v1/ingest/dead-letters", tags=["ingest"])
+    def list_dead_letters(db: Session = db_dep, who: Subject = who_dep) -> list[dict[str, Any]]:
+        """Your rejected messages, kept whole until replayed."""
+        return dead_letters(db, who)
+
+    @app.post("/api/v1/ingest/dead-letters/{letter}/replay", tags=["ingest"], responses=RECEIPT)
+    def replay_dead_letter(
+        letter: Annotated[str, Path(max_length=36)],
+        db: Session = db_dep,
+        who: Subject = who_dep,
+    ) -> JSONResponse:
+        """Submit a dead letter again after a fix; accepted, it leaves the dead letters."""
+        return _answer(replay(db, who, letter, now=now()))

@@ -1,0 +1,150 @@
+"""``clusterhub ingest``: the operator's view of the ingest pipeline. Send a file as a tenant's
+user, list receipts (or watch them arrive), list dead letters and replay them after a fix.
+
+Why on the server's database and not over HTTP: the operator runs these next to the service,
+as ``clusterhub tenant add`` does; every write still goes through the pipeline, the decision
+point and the audit chain, as the named user.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from clusterhub.cli.output import console
+from clusterhub.cli.service import UrlOption, _transaction
+from clusterhub.collab import Subject
+from clusterhub.errors import InputError, NotFound
+from clusterhub.ingest import Message, Receipt, dead_letters, receipts, replay, submit
+from clusterhub.ingest.parse import media_type_of
+from clusterhub.service import identity
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Send files, watch receipts, replay dead letters.")
+
+UserOption = Annotated[str, typer.Option("--as", help="the tenant user acting (e.g. acme-admin)")]
+
+
+def _subject(session: Session, username: str) -> Subject:
+    try:
+        return identity.subject_of_user(session, username)
+    except NotFound:
+        raise InputError.single("an enabled user of a tenant", username, path="--as") from None
+
+
+def _show(receipt: Receipt) -> None:
+    colour = {"accepted": "green", "duplicate": "yellow", "rejected": "red"}[receipt.status]
+    where = f"{receipt.target}/{receipt.dataset}"
+    line = f"[{colour}]{receipt.status}[/] {where} receipt {receipt.id}"
+    if receipt.version is not None:
+        line += f", version {receipt.version} ({receipt.rows} rows)"
+    if receipt.original:
+        line += f", same as receipt {receipt.original}"
+    console.print(line)
+    for problem in receipt.problems:
+        console.print(
+            f"  {problem['where']}: expected {problem['expected']}, got {problem['found']}"
+        )
+
+
+@app.command("send")
+def send(
+    file: Annotated[Path, typer.Argument(help="a CSV, Excel (.xlsx) or JSON file", exists=True)],
+    dataset: Annotated[str, typer.Option(help="the dataset's name")],
+    user: UserOption,
+    tenant: Annotated[
+        str | None, typer.Option(help="the dataset's tenant (default: the user's)")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="idempotency key (default: the content's hash)")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Send a file through the pipeline as ``--as`` user; exit 1 when it is rejected."""
+    media = media_type_of(file.name, None)
+    if media is None:
+        raise InputError.single("a .csv, .xlsx or .json file", file.name, file=str(file))
+    with _transaction(url) as session:
+        subject = _subject(session, user)
+        identity.enter_tenant(session, subject)
+        receipt = submit(session, subject, Message(
+            channel="file", target=tenant or subject.tenant or "", dataset=dataset,
+            payload=file.read_bytes(), media_type=media, sender=user, idempotency_key=key,
+            filename=file.name))  # fmt: skip
+    _show(receipt)
+    if receipt.status == "rejected":
+        raise typer.Exit(1)
+
+
+@app.command("receipts")
+def list_receipts(
+    user: UserOption,
+    watch: Annotated[bool, typer.Option(help="keep listing new receipts until Ctrl-C")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between looks when watching")] = 2.0,
+    url: UrlOption = None,
+) -> None:
+    """Receipts of what the user's tenant sent or received, newest first."""
+    seen: set[str] = set()
+    while True:
+        with _transaction(url) as session:
+            subject = _subject(session, user)
+            identity.enter_tenant(session, subject)
+            found = receipts(session, subject)
+        fresh = [r for r in reversed(found) if r.id not in seen]
+        if not watch:
+            table = Table("received", "channel", "dataset", "status", "version", "problems")
+            for r in found:
+                table.add_row(r.received_at.strftime("%Y-%m-%d %H:%M:%S"), r.channel,
+                              f"{r.target}/{r.dataset}", r.status, str(r.version or ""),
+                              str(len(r.problems) or ""))  # fmt: skip
+            console.print(table)
+            return
+        for receipt in fresh:
+            _show(receipt)
+            seen.add(receipt.id)
+        time.sleep(interval)
+
+
+@app.command("dead-letters")
+def list_dead_letters(user: UserOption, url: UrlOption = None) -> None:
+    """Rejected messages of the user's tenant, not yet replayed, with their reasons."""
+    with _transaction(url) as session:
+        subject = _subject(session, user)
+        identity.enter_tenant(session, subject)
+        letters = dead_letters(session, subject)
+    table = Table("id", "received", "channel", "dataset", "reason")
+    for letter in letters:
+        table.add_row(letter["id"], letter["received_at"][:19], letter["channel"],
+                      f"{letter['target']}/{letter['dataset']}", letter["reason"])  # fmt: skip
+    console.print(table)
+
+
+@app.command("replay")
+def replay_letters(
+    user: UserOption,
+    letter: Annotated[list[str] | None, typer.Argument(help="dead letters (default: all)")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Send dead letters through the pipeline again, after the dataset or the data was fixed."""
+    failed = 0
+    with _transaction(url) as session:
+        subject = _subject(session, user)
+        identity.enter_tenant(session, subject)
+        chosen = letter or [d["id"] for d in dead_letters(session, subject)]
+        for one in chosen:
+            try:
+                receipt = replay(session, subject, one)
+            except NotFound:
+                console.print(f"[red]no dead letter {one} of {subject.tenant}[/]")
+                failed += 1
+                continue
+            _show(receipt)
+            failed += receipt.status == "rejected"
+    if failed:
+        raise typer.Exit(1)
