@@ -202,3 +202,19 @@ def test_the_operator_sends_and_replays_from_the_command_line(world: World, tmp_
     replay = runner.invoke(cli, ["ingest", "replay", *base])
     assert replay.exit_code == 1  # still malformed: it stays a dead letter
     assert world.versions() == 1
+
+
+def test_the_upload_form_is_served_with_labelled_fields(world: World) -> None:
+    page = world.client.get("/upload")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    for field in ("username", "password", "dataset", "file"):
+        assert f'<label for="{field}">' in html
+        assert f'id="{field}"' in html
+    # the form posts where the API takes files, and shows the receipt's problems
+    assert '"/api/v1/ingest/"' in html
+    assert '"/file"' in html
+    assert "receipt.problems" in html
+    assert "http://" not in html
+    assert "https://" not in html

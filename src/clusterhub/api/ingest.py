@@ -9,10 +9,11 @@ commits even when it answers 422.
 # No ``from __future__ import annotations``: FastAPI reads these signatures at run time.
 from collections.abc import Callable
 from datetime import datetime
+from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, Path, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -88,6 +89,12 @@ def add_ingest_routes(
                           media_type=media, sender=who.user, idempotency_key=key,
                           filename=file.filename)  # fmt: skip
         return _answer(submit(db, who, message, now=now()))
+
+    @app.get("/upload", response_class=HTMLResponse, include_in_schema=False)
+    def upload_page() -> HTMLResponse:
+        """The upload form: sign in, pick a dataset and a file, read the receipt."""
+        page = resources.files("clusterhub.api").joinpath("pages/upload.html").read_text("utf-8")
+        return HTMLResponse(page)
 
     @app.get("/api/v1/ingest/receipts", tags=["ingest"])
     def list_receipts(db: Session = db_dep, who: Subject = who_dep) -> list[dict[str, Any]]:
