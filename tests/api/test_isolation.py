@@ -11,10 +11,12 @@ backend (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
@@ -36,6 +38,23 @@ STEPS_PER_EXAMPLE = 50
 AIM = st.tuples(
     st.integers(0, 9), st.integers(0, 10**6), st.uuids().map(str), st.sampled_from(INJECTIONS)
 )
+SECRET = "an-attack-suite-secret-of-32-bytes!!"
+_NOW = int(time.time())
+#: Well-formed tokens for a real admin that must still fail: signed with another secret, expired
+#: an hour ago, naming the admin under another tenant, and with the algorithm set to none.
+CRAFTED = tuple(
+    "Bearer " + token
+    for token in (
+        jwt.encode({"sub": "acme-member-admin", "tenant": "acme", "exp": _NOW + 3600},
+                   "not-the-service-secret-but-32-bytes!", algorithm="HS256"),
+        jwt.encode({"sub": "acme-member-admin", "tenant": "acme", "exp": _NOW - 3600},
+                   SECRET, algorithm="HS256"),
+        jwt.encode({"sub": "acme-member-admin", "tenant": "beta", "exp": _NOW + 3600},
+                   SECRET, algorithm="HS256"),
+        jwt.encode({"sub": "acme-member-admin", "tenant": "acme", "exp": _NOW + 3600},
+                   None, algorithm="none"),
+    )
+)  # fmt: skip
 EXAMPLES = 230  # examples end at random lengths: about 11,000 requests per backend
 
 
@@ -82,7 +101,7 @@ def world(
                 identity.add_user(s, tenant, name, PASSWORD, (role,))
                 users[name] = (tenant, frozenset({role}))
     engine.dispose()
-    with TestClient(create_app(url, secret="an-attack-suite-secret-of-32-bytes!!")) as client:
+    with TestClient(create_app(url, secret=SECRET)) as client:
         tokens = {}
         for name in users:
             answer = client.post("/api/v1/token", data={"username": name, "password": PASSWORD})
@@ -227,7 +246,7 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
                     world.leaks.append(f"refused a permitted read by {user} of {dataset}")
 
         @rule(token=st.sampled_from(["", "Bearer", "Bearer x.y.z", "Bearer " + "A" * 300,
-                                     "Basic YWNtZTpwYXNz"]), aim=AIM)  # fmt: skip
+                                     "Basic YWNtZTpwYXNz", *CRAFTED]), aim=AIM)  # fmt: skip
         def forged(self, token: str, aim: tuple[int, int, str, str]) -> None:
             dataset = self._dataset(aim)
             answer = self._call("get", f"/api/v1/datasets/{dataset}", None,
