@@ -218,3 +218,22 @@ def test_the_upload_form_is_served_with_labelled_fields(world: World) -> None:
     assert "receipt.problems" in html
     assert "http://" not in html
     assert "https://" not in html
+
+
+def test_a_member_admin_registers_senders_from_the_command_line(world: World) -> None:
+    runner = CliRunner()
+    base = ["--url", world.url]
+    added = runner.invoke(cli, ["ingest", "sender", "add", "Ops@Acme.Example", "--as",
+                                "acme-admin", *base])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli, ["ingest", "sender", "list", "--as", "acme-admin", *base])
+    assert listed.output.split() == ["ops@acme.example"]
+    taken = runner.invoke(cli, ["ingest", "sender", "add", "ops@acme.example", "--as",
+                                "beta-admin", *base])  # fmt: skip
+    assert taken.exit_code == 1
+    gone = runner.invoke(cli, ["ingest", "sender", "remove", "ops@acme.example", "--as",
+                               "acme-admin", *base])  # fmt: skip
+    assert gone.exit_code == 0, gone.output
+    assert (
+        runner.invoke(cli, ["ingest", "sender", "list", "--as", "acme-admin", *base]).output == ""
+    )

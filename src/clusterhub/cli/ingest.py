@@ -20,9 +20,19 @@ from clusterhub.cli.output import console
 from clusterhub.cli.service import UrlOption, _transaction
 from clusterhub.collab import Subject
 from clusterhub.errors import InputError, NotFound
-from clusterhub.ingest import Message, Receipt, dead_letters, receipts, replay, submit
+from clusterhub.ingest import (
+    Message,
+    Receipt,
+    dead_letters,
+    mail,
+    receipts,
+    replay,
+    senders,
+    submit,
+)
 from clusterhub.ingest.parse import media_type_of
 from clusterhub.service import identity
+from clusterhub.storage import database_url, upgrade
 
 __all__ = ["app"]
 
@@ -148,3 +158,70 @@ def replay_letters(
             failed += receipt.status == "rejected"
     if failed:
         raise typer.Exit(1)
+
+
+sender_app = typer.Typer(help="E-mail addresses a tenant accepts data from.")
+app.add_typer(sender_app, name="sender")
+
+
+@sender_app.command("add")
+def sender_add(address: str, user: UserOption, url: UrlOption = None) -> None:
+    """Register ``address`` as a sender of the user's tenant (a member admin)."""
+    with _transaction(url) as session:
+        subject = _subject(session, user)
+        identity.enter_tenant(session, subject)
+        stored = senders.register_sender(session, subject, address)
+    console.print(f"{stored} now sends for {subject.tenant}")
+
+
+@sender_app.command("remove")
+def sender_remove(address: str, user: UserOption, url: UrlOption = None) -> None:
+    """Stop accepting mail from ``address``."""
+    with _transaction(url) as session:
+        subject = _subject(session, user)
+        identity.enter_tenant(session, subject)
+        senders.remove_sender(session, subject, address)
+    console.print(f"{address} no longer sends for {subject.tenant}")
+
+
+@sender_app.command("list")
+def sender_list(user: UserOption, url: UrlOption = None) -> None:
+    """The user's tenant's registered senders."""
+    with _transaction(url) as session:
+        subject = _subject(session, user)
+        identity.enter_tenant(session, subject)
+        for address in senders.senders_of(session, subject):
+            console.print(address)
+
+
+@app.command("smtp")
+def smtp(
+    domain: Annotated[str, typer.Option(help="mail to <tenant>@DOMAIN is ingested")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 2525,
+    max_mb: Annotated[float, typer.Option(help="largest message accepted, MB")] = 10.0,
+    relay: Annotated[
+        str | None, typer.Option(help="HOST:PORT of an SMTP relay for receipt e-mails")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Receive data by e-mail until Ctrl-C: attachments from registered senders go through
+    the pipeline; each sender gets the receipts in the SMTP answer (and by mail via --relay)."""
+    target = database_url(url)
+    upgrade(target)
+    relay_to = None
+    if relay:
+        relay_host, _, relay_port = relay.rpartition(":")
+        if not relay_host or not relay_port.isdigit():
+            raise InputError.single("HOST:PORT", relay, path="--relay")
+        relay_to = (relay_host, int(relay_port))
+    receiver = mail.start_receiver(target, host, port, domain=domain,
+                                   max_bytes=int(max_mb * 1024 * 1024), relay=relay_to)  # fmt: skip
+    console.print(f"receiving mail for <tenant>@{domain} on {host}:{port} (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()

@@ -5,8 +5,8 @@ Why keys in their own table: only accepted messages make a key, so a message rej
 (its dataset did not exist yet, a cell was wrong) is accepted when sent again or replayed after
 the fix, while a message accepted once is a duplicate forever. On PostgreSQL receipts, keys and
 dead letters are tenant data under forced row-level security; the senders' addresses are looked
-up before any tenant is known (an SMTP session's MAIL FROM), so they stay readable to the
-service role, which may not change them.
+up before any tenant is known (an SMTP session's MAIL FROM), so every tenant may read them, and
+only a tenant registers or removes its own.
 
 Revision ID: 0006
 Revises: 0005
@@ -122,7 +122,18 @@ def _secure() -> None:
     op.execute(
         f"GRANT SELECT, INSERT, UPDATE ON ingest_receipts, ingest_keys, dead_letters TO {ROLE}"
     )
-    op.execute(f"GRANT SELECT ON ingest_senders TO {ROLE}")
+    # senders: anyone may look an address up (before a tenant is known); only its tenant
+    # registers or removes it
+    op.execute(f"GRANT SELECT, INSERT, DELETE ON ingest_senders TO {ROLE}")
+    op.execute("ALTER TABLE ingest_senders ENABLE ROW LEVEL SECURITY")
+    op.execute("CREATE POLICY anyone_reads ON ingest_senders FOR SELECT USING (true)")
+    op.execute(
+        "CREATE POLICY tenant_insert ON ingest_senders FOR INSERT "
+        f"WITH CHECK (tenant_id = {TENANT})"
+    )
+    op.execute(
+        f"CREATE POLICY tenant_delete ON ingest_senders FOR DELETE USING (tenant_id = {TENANT})"
+    )
     for table, (visible, writable) in POLICIES.items():
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
