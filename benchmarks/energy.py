@@ -191,6 +191,9 @@ def main() -> None:
         "--rolling-days", type=int, default=365, metavar="DAYS", help="days operated (from 1 Jan)"
     )
     args = parser.parse_args()
+    # one small case first, untimed: imports and first-use costs (pvlib, linopy, HiGHS) are
+    # paid once per process and would otherwise land on the first row
+    prepare(synthetic(2, "15min", 8)).joint()
     print(
         f"{'companies':>9} {'horizon':>7} {'columns':>9} {'build s':>8} {'joint s':>8} "
         f"{'alone s':>8} {'total s':>8} {'saving %':>8} {'peak MiB':>9} {'method':>8}"
