@@ -4,6 +4,7 @@ with row and column, kept as a dead letter and replayed after the fix, never acr
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,3 +238,22 @@ def test_a_member_admin_registers_senders_from_the_command_line(world: World) ->
     assert (
         runner.invoke(cli, ["ingest", "sender", "list", "--as", "acme-admin", *base]).output == ""
     )
+
+
+def test_the_broker_configuration_from_the_command_line(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "passwords.json"
+    made = CliRunner().invoke(cli, [
+        "ingest", "mosquitto-config", str(tmp_path / "broker"), "--port", "18830",
+        "--json", str(out), "--url", world.url,
+    ])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    passwords = json.loads(out.read_text())
+    assert sorted(passwords) == ["acme", "beta", "clusterhub-service"]
+    stored = (tmp_path / "broker" / "passwords").read_text()
+    assert all(p not in stored for p in passwords.values())  # only hashes are kept
+    acl = (tmp_path / "broker" / "acl").read_text()
+    assert "topic write clusterhub/acme/#" in acl
+    assert "topic write clusterhub/beta/#" in acl
+    assert "listener 18830" in (tmp_path / "broker" / "mosquitto.conf").read_text()
+    service = (tmp_path / "broker" / "service.password").read_text().strip()
+    assert service == passwords["clusterhub-service"]

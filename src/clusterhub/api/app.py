@@ -183,7 +183,9 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         finally:
             s.close()
 
-    Db = Annotated[Session, Depends(session)]  # noqa: N806 - a type alias
+    # scope="function": the transaction commits before the answer is sent, so a 201 means
+    # stored, and a client's next request sees what its last one wrote
+    Db = Annotated[Session, Depends(session, scope="function")]  # noqa: N806 - a type alias
 
     def subject(
         db: Db,

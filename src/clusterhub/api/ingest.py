@@ -57,7 +57,7 @@ def add_ingest_routes(
 ) -> None:
     """The ingest routes on ``app``; ``session`` and ``subject`` are the app's dependencies
     (one transaction per request, the signed-in tenant identity), ``now`` its clock."""
-    db_dep, who_dep = Depends(session), Depends(subject)
+    db_dep, who_dep = Depends(session, scope="function"), Depends(subject)
 
     @app.post("/api/v1/ingest/{tenant}/{dataset}", tags=["ingest"], responses=RECEIPT)
     def ingest_rows(

@@ -8,6 +8,7 @@ point and the audit chain, as the named user.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from clusterhub.cli.output import console
+from clusterhub.cli.output import console, write_json
 from clusterhub.cli.service import UrlOption, _transaction
 from clusterhub.collab import Subject
 from clusterhub.errors import InputError, NotFound
@@ -25,6 +26,8 @@ from clusterhub.ingest import (
     Receipt,
     dead_letters,
     mail,
+    mosquitto,
+    mqtt,
     receipts,
     replay,
     senders,
@@ -225,3 +228,53 @@ def smtp(
         pass
     finally:
         receiver.stop()
+
+
+@app.command("mosquitto-config")
+def mosquitto_config(
+    directory: Annotated[
+        Path, typer.Argument(help="where to write mosquitto.conf, passwords, acl")
+    ],
+    port: Annotated[int, typer.Option(help="the broker's port")] = 1883,
+    host: Annotated[str, typer.Option(help="the broker's listening address")] = "127.0.0.1",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="also write the new passwords to this file")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Write a Mosquitto configuration for the tenants in the database: one user per tenant
+    that may publish only under clusterhub/<tenant>/, and the service's user that reads all.
+    The fresh passwords are shown once; only their hashes are kept in the password file."""
+    with _transaction(url) as session:
+        passwords = mosquitto.write_broker_config(session, directory, port, host=host)
+    # the service's own password, for `clusterhub ingest mqtt --password-file`
+    service = directory / "service.password"
+    service.touch(mode=0o600)
+    service.write_text(passwords[mosquitto.SERVICE_USER] + "\n", encoding="utf-8")
+    table = Table("MQTT user", "password (shown once)")
+    for user, password in sorted(passwords.items()):
+        table.add_row(user, password)
+    console.print(table)
+    console.print(f"start it with: mosquitto -c {directory / 'mosquitto.conf'}; the service's "
+                  f"password is in {service}")  # fmt: skip
+    if json_out is not None:
+        write_json(json_out, passwords)
+
+
+@app.command("mqtt")
+def mqtt_subscriber(
+    password_file: Annotated[
+        Path, typer.Option(help="a file holding the service user's broker password")
+    ],
+    host: Annotated[str, typer.Option(help="the broker's address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="the broker's port")] = 1883,
+    url: UrlOption = None,
+) -> None:
+    """Consume clusterhub/<sender>/<tenant>/<dataset> from the broker into the pipeline until
+    Ctrl-C (QoS 1, persistent session, acknowledged only after each commit)."""
+    target = database_url(url)
+    upgrade(target)
+    password = password_file.read_text(encoding="utf-8").strip()
+    console.print(f"consuming MQTT from {host}:{port} into the pipeline (Ctrl-C to stop)")
+    with contextlib.suppress(KeyboardInterrupt):
+        mqtt.run_subscriber(target, host, port, mosquitto.SERVICE_USER, password)

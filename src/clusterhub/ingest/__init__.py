@@ -12,6 +12,16 @@ from clusterhub.ingest.pipeline import (
     receipts,
     replay,
     submit,
+    submit_many,
 )
 
-__all__ = ["CHANNELS", "Message", "Receipt", "dead_letters", "receipts", "replay", "submit"]
+__all__ = [
+    "CHANNELS",
+    "Message",
+    "Receipt",
+    "dead_letters",
+    "receipts",
+    "replay",
+    "submit",
+    "submit_many",
+]

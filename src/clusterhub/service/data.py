@@ -50,11 +50,13 @@ __all__ = [
     "DatasetVersion",
     "add_version",
     "audit_trail",
+    "check_rows",
     "create_dataset",
     "create_grant",
     "grants_of",
     "odrl_of",
     "read_dataset",
+    "record_many",
     "revoke_grant",
     "verify_audit",
     "write_version",
@@ -72,6 +74,25 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 # --- the audit chain -----------------------------------------------------------------------------
+def _locked_head(session: Session) -> AuditHeadRow | None:
+    """The chain's head, locked until the transaction ends, read fresh from the database.
+
+    Why the no-op update on SQLite: it has no SELECT ... FOR UPDATE, and a transaction there
+    starts only at its first write, so two requests could both read the same head and append
+    the same position. Writing first takes the database's write lock; the second request waits
+    for the first to commit and then reads the head it left."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            sa.update(AuditHeadRow).where(AuditHeadRow.id == 1).values(count=AuditHeadRow.count)
+        )
+    return session.execute(
+        sa.select(AuditHeadRow)
+        .where(AuditHeadRow.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
 def record(  # noqa: PLR0917 - the decision's parts, in the order they are logged
     session: Session,
     subject: Subject,
@@ -82,9 +103,7 @@ def record(  # noqa: PLR0917 - the decision's parts, in the order they are logge
     now: datetime,
 ) -> None:
     """Append one decision to the chain (the head row is locked while doing so)."""
-    head = session.execute(
-        sa.select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
-    ).scalar_one_or_none()
+    head = _locked_head(session)
     if head is None:
         head = AuditHeadRow(id=1, count=0, hash=GENESIS)
         session.add(head)
@@ -113,6 +132,48 @@ def record(  # noqa: PLR0917 - the decision's parts, in the order they are logge
     )
     head.count += 1
     head.hash = digest
+
+
+def record_many(
+    session: Session,
+    subject: Subject,
+    action: Action,
+    purpose: Purpose | str,
+    decided: Sequence[tuple[Resource, Decision]],
+    *,
+    now: datetime,
+) -> None:
+    """Append many decisions of one subject at once: the head is locked once, the chain is
+    computed in memory and the entries are inserted in bulk (the ingest pipeline's batches).
+    The chain is exactly the one ``record`` would have written one by one."""
+    if not decided:
+        return
+    head = _locked_head(session)
+    if head is None:
+        head = AuditHeadRow(id=1, count=0, hash=GENESIS)
+        session.add(head)
+    count, previous = head.count, head.hash
+    rows = []
+    for resource, decision in decided:
+        payload = canonical(
+            {
+                "time": now.isoformat(),
+                "tenant": subject.tenant,
+                "user": subject.user,
+                "action": action.value,
+                "owner": resource.owner,
+                "dataset": resource.dataset,
+                "purpose": str(purpose),
+                "allowed": decision.allowed,
+                "reason": decision.reason,
+            }
+        )
+        digest = seal(count, payload, previous)
+        rows.append({"position": count, "owner": resource.owner, "payload": payload,
+                     "previous": previous, "hash": digest})  # fmt: skip
+        count, previous = count + 1, digest
+    session.execute(sa.insert(AuditRow), rows)
+    head.count, head.hash = count, previous
 
 
 def _judge(  # noqa: PLR0917 - the decision point's own argument order
@@ -254,17 +315,9 @@ def add_version(
     return write_version(session, subject, row, rows, now)
 
 
-def write_version(
-    session: Session,
-    subject: Subject,
-    row: DatasetRow,
-    rows: Sequence[Mapping[str, Any]],
-    now: datetime,
-) -> int:
-    """Check ``rows`` against the declared columns and append them as the next version. No
-    decision here: the caller has judged the write (``add_version``, the ingest pipeline)."""
-    dataset = row.id
-    columns: dict[str, str] = json.loads(row.columns)
+def check_rows(columns: Mapping[str, str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Every row against the declared columns (name -> number|text|time), every problem
+    located (``rows[3].mw``); raises ``InputError`` listing them all."""
     problems = []
     for i, record_ in enumerate(rows):
         extra = set(record_) - set(columns)
@@ -280,6 +333,19 @@ def write_version(
                 problems.append((f"rows[{i}].{name}", f"a {kind} as text", repr(value)))
     if problems:
         raise InputError([Problem(expected, found, path) for path, expected, found in problems])
+
+
+def write_version(
+    session: Session,
+    subject: Subject,
+    row: DatasetRow,
+    rows: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> int:
+    """Check ``rows`` against the declared columns and append them as the next version. No
+    decision here: the caller has judged the write (``add_version``, the ingest pipeline)."""
+    dataset = row.id
+    check_rows(json.loads(row.columns), rows)
     text = canonical({"rows": list(rows)})
     latest = session.scalar(
         sa.select(sa.func.max(DatasetVersionRow.version)).where(
