@@ -32,7 +32,7 @@ from clusterhub.collab import Action, Decision, Purpose, Resource, Subject, deci
 from clusterhub.collab.audit import canonical
 from clusterhub.errors import InputError, NotFound
 from clusterhub.ingest.parse import parse
-from clusterhub.service.data import _judge, check_rows, record_many, write_version
+from clusterhub.service.data import check_rows, judge, record_many, write_version
 from clusterhub.storage.rows import (
     DatasetRow,
     DatasetVersionRow,
@@ -158,7 +158,7 @@ def submit(
         )
     )
     resource = Resource(message.target, dataset.id if dataset else f"name:{message.dataset}")
-    decision = _judge(session, subject, Action.WRITE, resource, Purpose.DATA_MANAGEMENT, now)
+    decision = judge(session, subject, Action.WRITE, resource, Purpose.DATA_MANAGEMENT, now)
     version: int | None = None
     rows: list[dict[str, Any]] = []
     try:

@@ -32,7 +32,7 @@ from clusterhub.collab.disclosure import Cell, Rules, safe_table
 from clusterhub.collab.period import bucket
 from clusterhub.collab.privacy import Budget, Privacy
 from clusterhub.errors import Conflict, NotFound
-from clusterhub.service.data import _dataset, _judge, owner_of, record
+from clusterhub.service.data import _dataset, judge, owner_of, record
 from clusterhub.storage.rows import DatasetRow, DatasetVersionRow, PrivacySpendRow, TenantRow
 
 __all__ = [
@@ -88,7 +88,7 @@ def privacy_budget(session: Session, subject: Subject, dataset: str) -> BudgetSt
     row = _dataset(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
-    decision = _judge(session, subject, Action.AUDIT, Resource(owner, dataset), Purpose.AUDIT, now)
+    decision = judge(session, subject, Action.AUDIT, Resource(owner, dataset), Purpose.AUDIT, now)
     if row is None or not decision.allowed:
         raise NotFound("no such dataset")
     return _state(session, row)
@@ -101,7 +101,7 @@ def set_privacy_budget(
     row = _dataset(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
-    decision = _judge(
+    decision = judge(
         session, subject, Action.GRANT, Resource(owner, dataset), Purpose.DATA_MANAGEMENT, now
     )
     if row is None or not decision.allowed:
@@ -142,7 +142,7 @@ def aggregate(
     frames: list[pd.DataFrame] = []
     contributing: list[DatasetRow] = []
     for row in session.scalars(sa.select(DatasetRow).where(DatasetRow.name == name)):
-        decision = _judge(
+        decision = judge(
             session, subject, Action.AGGREGATE, Resource(row.tenant_id, row.id), purpose, now
         )
         if not decision.allowed:

@@ -54,10 +54,14 @@ __all__ = [
     "create_dataset",
     "create_grant",
     "grants_of",
+    "judge",
     "odrl_of",
+    "owner_of",
     "read_dataset",
+    "record",
     "record_many",
     "revoke_grant",
+    "stored_version",
     "verify_audit",
     "write_version",
 ]
@@ -176,7 +180,7 @@ def record_many(
     head.count, head.hash = count, previous
 
 
-def _judge(  # noqa: PLR0917 - the decision point's own argument order
+def judge(  # noqa: PLR0917 - the decision point's own argument order
     session: Session,
     subject: Subject,
     action: Action,
@@ -184,6 +188,9 @@ def _judge(  # noqa: PLR0917 - the decision point's own argument order
     purpose: Purpose | str | None,
     now: datetime,
 ) -> Decision:
+    """The one decision point as the service uses it: the owner's grants on the resource are
+    looked up, ``decide`` judges, and the decision is appended to the audit chain in the
+    caller's transaction, allowed or not. Every read of participant data goes through here."""
     grants = [] if subject.tenant == resource.owner else _grants_for(session, resource)
     decision = decide(subject, action, resource, purpose, grants, now=now)
     record(session, subject, action, resource, purpose, decision, now)
@@ -244,9 +251,7 @@ def create_dataset(
         )
     dataset = str(uuid.uuid4())
     now = datetime.now(UTC)
-    decision = _judge(
-        session, subject, Action.WRITE, Resource(subject.tenant, dataset), MANAGE, now
-    )
+    decision = judge(session, subject, Action.WRITE, Resource(subject.tenant, dataset), MANAGE, now)
     if not decision.allowed:
         raise NotFound("no such dataset")
     taken = session.scalar(
@@ -309,7 +314,7 @@ def add_version(
     row = _dataset(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
-    decision = _judge(session, subject, Action.WRITE, Resource(owner, dataset), MANAGE, now)
+    decision = judge(session, subject, Action.WRITE, Resource(owner, dataset), MANAGE, now)
     if row is None or not decision.allowed:
         raise NotFound("no such dataset")
     return write_version(session, subject, row, rows, now)
@@ -374,7 +379,7 @@ def read_dataset(
     now = now or datetime.now(UTC)
     row = _dataset(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
-    decision = _judge(session, subject, Action.READ, Resource(owner, dataset), purpose, now)
+    decision = judge(session, subject, Action.READ, Resource(owner, dataset), purpose, now)
     if row is None or not decision.allowed:
         raise NotFound("no such dataset")
     stored = stored_version(session, dataset, version or None)
@@ -420,7 +425,7 @@ def create_grant(
     row = _dataset(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
-    decision = _judge(session, subject, Action.GRANT, Resource(owner, dataset), MANAGE, now)
+    decision = judge(session, subject, Action.GRANT, Resource(owner, dataset), MANAGE, now)
     if row is None or not decision.allowed:
         raise NotFound("no such dataset")
     try:
@@ -447,7 +452,7 @@ def revoke_grant(
         (row.tenant_id, row.dataset_id) if row is not None else _grant_of(session, grant)
     )
     now = when or datetime.now(UTC)
-    decision = _judge(session, subject, Action.GRANT, Resource(owner, dataset), MANAGE, now)
+    decision = judge(session, subject, Action.GRANT, Resource(owner, dataset), MANAGE, now)
     if row is None or not decision.allowed:
         raise NotFound("no such grant")
     row.revoked_at = now
@@ -469,7 +474,7 @@ def audit_trail(session: Session, subject: Subject) -> list[dict[str, Any]]:
     member admins and auditors)."""
     tenant = subject.tenant or "?"
     now = datetime.now(UTC)
-    decision = _judge(session, subject, Action.AUDIT, Resource(tenant, "*"), Purpose.AUDIT, now)
+    decision = judge(session, subject, Action.AUDIT, Resource(tenant, "*"), Purpose.AUDIT, now)
     if not decision.allowed:
         raise NotFound("no audit trail")
     rows = session.scalars(

@@ -45,7 +45,7 @@ from clusterhub.energy.solver import Run, Solver
 from clusterhub.errors import ClusterhubError, InputError, NotFound
 from clusterhub.examples import EXAMPLES, load_example
 from clusterhub.model import Cluster, Demand, Generator, loads
-from clusterhub.service.data import _judge, stored_version
+from clusterhub.service.data import judge, stored_version
 from clusterhub.sharing import EnergyGame, Method, allocate
 from clusterhub.storage.rows import DatasetRow, RunResultRow, RunRow
 from clusterhub.symbiosis.matching import match
@@ -113,7 +113,7 @@ def _member_input(
         sa.select(DatasetRow).where(DatasetRow.tenant_id == participant, DatasetRow.name == name)
     )
     resource = Resource(participant, row.id if row is not None else f"name:{name}")
-    decision = _judge(session, subject, Action.COMPUTE, resource, purpose, now)
+    decision = judge(session, subject, Action.COMPUTE, resource, purpose, now)
     if row is None or not decision.allowed or decision.form is None:
         return NOT_SHARED.format(name=name, purpose=purpose.value)
     stored = stored_version(session, row.id, version)
@@ -541,7 +541,7 @@ def read_run(
         if part.tenant_id != subject.tenant and not operator:
             continue  # row-level security hides these on PostgreSQL; SQLite relies on this
         resource = Resource(part.tenant_id, part.dataset_id)
-        decision = _judge(session, subject, Action.READ, resource, purpose, now)
+        decision = judge(session, subject, Action.READ, resource, purpose, now)
         if decision.allowed:
             results[part.tenant_id] = json.loads(part.payload)
         else:
