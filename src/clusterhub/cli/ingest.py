@@ -18,7 +18,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from clusterhub.cli.output import console, write_json
-from clusterhub.cli.service import UrlOption, _transaction
+from clusterhub.cli.service import UrlOption, transaction
 from clusterhub.collab import Subject
 from clusterhub.errors import InputError, NotFound
 from clusterhub.ingest import (
@@ -83,7 +83,7 @@ def send(
     media = media_type_of(file.name, None)
     if media is None:
         raise InputError.single("a .csv, .xlsx or .json file", file.name, file=str(file))
-    with _transaction(url) as session:
+    with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
         receipt = submit(session, subject, Message(
@@ -105,7 +105,7 @@ def list_receipts(
     """Receipts of what the user's tenant sent or received, newest first."""
     seen: set[str] = set()
     while True:
-        with _transaction(url) as session:
+        with transaction(url) as session:
             subject = _subject(session, user)
             identity.enter_tenant(session, subject)
             found = receipts(session, subject)
@@ -127,7 +127,7 @@ def list_receipts(
 @app.command("dead-letters")
 def list_dead_letters(user: UserOption, url: UrlOption = None) -> None:
     """Rejected messages of the user's tenant, not yet replayed, with their reasons."""
-    with _transaction(url) as session:
+    with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
         letters = dead_letters(session, subject)
@@ -146,7 +146,7 @@ def replay_letters(
 ) -> None:
     """Send dead letters through the pipeline again, after the dataset or the data was fixed."""
     failed = 0
-    with _transaction(url) as session:
+    with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
         chosen = letter or [d["id"] for d in dead_letters(session, subject)]
@@ -170,7 +170,7 @@ app.add_typer(sender_app, name="sender")
 @sender_app.command("add")
 def sender_add(address: str, user: UserOption, url: UrlOption = None) -> None:
     """Register ``address`` as a sender of the user's tenant (a member admin)."""
-    with _transaction(url) as session:
+    with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
         stored = senders.register_sender(session, subject, address)
@@ -180,7 +180,7 @@ def sender_add(address: str, user: UserOption, url: UrlOption = None) -> None:
 @sender_app.command("remove")
 def sender_remove(address: str, user: UserOption, url: UrlOption = None) -> None:
     """Stop accepting mail from ``address``."""
-    with _transaction(url) as session:
+    with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
         senders.remove_sender(session, subject, address)
@@ -190,7 +190,7 @@ def sender_remove(address: str, user: UserOption, url: UrlOption = None) -> None
 @sender_app.command("list")
 def sender_list(user: UserOption, url: UrlOption = None) -> None:
     """The user's tenant's registered senders."""
-    with _transaction(url) as session:
+    with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
         for address in senders.senders_of(session, subject):
@@ -245,7 +245,7 @@ def mosquitto_config(
     """Write a Mosquitto configuration for the tenants in the database: one user per tenant
     that may publish only under clusterhub/<tenant>/, and the service's user that reads all.
     The fresh passwords are shown once; only their hashes are kept in the password file."""
-    with _transaction(url) as session:
+    with transaction(url) as session:
         passwords = mosquitto.write_broker_config(session, directory, port, host=host)
     # the service's own password, for `clusterhub ingest mqtt --password-file`
     service = directory / "service.password"

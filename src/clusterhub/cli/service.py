@@ -32,7 +32,7 @@ audit_app = typer.Typer(help="The audit chain of every decision.")
 
 
 @contextmanager
-def _transaction(url: str | None) -> Iterator[Session]:
+def transaction(url: str | None) -> Iterator[Session]:
     """One transaction on the database at ``url``, its schema brought to head first."""
     target = database_url(url)
     upgrade(target)
@@ -56,7 +56,7 @@ def tenant_add(
     url: UrlOption = None,
 ) -> None:
     """Add a tenant."""
-    with _transaction(url) as session:
+    with transaction(url) as session:
         identity.add_tenant(session, tenant, name, tuple(group or ()), sector=sector)
     console.print(f"tenant {tenant} added")
 
@@ -72,7 +72,7 @@ def user_add(
     password = os.environ.get("CLUSTERHUB_PASSWORD") or typer.prompt(
         "password", hide_input=True, confirmation_prompt=True
     )
-    with _transaction(url) as session:
+    with transaction(url) as session:
         identity.add_user(session, tenant, username, password, tuple(role))
     console.print(f"user {username} added to {tenant}")
 
@@ -80,7 +80,7 @@ def user_add(
 @key_app.command("issue")
 def key_issue(username: Annotated[str, typer.Argument()], url: UrlOption = None) -> None:
     """Issue an API key for a user's machine; it is shown once and stored only as a hash."""
-    with _transaction(url) as session:
+    with transaction(url) as session:
         key = identity.issue_key(session, username)
     console.print(key, highlight=False)
 
@@ -91,7 +91,7 @@ def audit_verify(
     json: Annotated[Path | None, typer.Option("--json", help="write the result to PATH")] = None,
 ) -> None:
     """Check the whole chain: any edited, removed or reordered entry, or a cut tail, is named."""
-    with _transaction(url) as session:
+    with transaction(url) as session:
         result = data.verify_audit(session)
     write_json(json, result.__dict__)
     if not result.ok:

@@ -32,7 +32,7 @@ from clusterhub.collab.disclosure import Cell, Rules, safe_table
 from clusterhub.collab.period import bucket
 from clusterhub.collab.privacy import Budget, Privacy
 from clusterhub.errors import Conflict, NotFound
-from clusterhub.service.data import _dataset, judge, owner_of, record
+from clusterhub.service.data import dataset_row, judge, owner_of, record
 from clusterhub.storage.rows import DatasetRow, DatasetVersionRow, PrivacySpendRow, TenantRow
 
 __all__ = [
@@ -85,7 +85,7 @@ def _state(session: Session, dataset: DatasetRow) -> BudgetState:
 def privacy_budget(session: Session, subject: Subject, dataset: str) -> BudgetState:
     """What differentially private releases have spent of an own dataset's budget (for the
     owner's member admins and auditors, like its audit trail)."""
-    row = _dataset(session, dataset)
+    row = dataset_row(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
     decision = judge(session, subject, Action.AUDIT, Resource(owner, dataset), Purpose.AUDIT, now)
@@ -98,7 +98,7 @@ def set_privacy_budget(
     session: Session, subject: Subject, dataset: str, epsilon: float
 ) -> BudgetState:
     """The owner's new total; what was spent stays spent (a lower total can end releases)."""
-    row = _dataset(session, dataset)
+    row = dataset_row(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
     decision = judge(

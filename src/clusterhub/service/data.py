@@ -53,6 +53,7 @@ __all__ = [
     "check_rows",
     "create_dataset",
     "create_grant",
+    "dataset_row",
     "grants_of",
     "judge",
     "odrl_of",
@@ -302,7 +303,8 @@ def _grant_of(session: Session, grant: str) -> tuple[str, str]:
     return (str(found[0]), str(found[1])) if found else ("?", "?")
 
 
-def _dataset(session: Session, dataset: str) -> DatasetRow | None:
+def dataset_row(session: Session, dataset: str) -> DatasetRow | None:
+    """A dataset's row by id, with no decision: callers judge before they use it."""
     return session.get(DatasetRow, dataset) if _is_id(dataset) else None
 
 
@@ -311,7 +313,7 @@ def add_version(
 ) -> int:
     """A new version of an own dataset; every row checked against the declared columns, the
     whole version refused when one row is wrong. Nothing earlier is changed."""
-    row = _dataset(session, dataset)
+    row = dataset_row(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
     decision = judge(session, subject, Action.WRITE, Resource(owner, dataset), MANAGE, now)
@@ -377,7 +379,7 @@ def read_dataset(
 ) -> DatasetVersion:
     """A dataset version in full, for its owner or under a raw grant for this purpose."""
     now = now or datetime.now(UTC)
-    row = _dataset(session, dataset)
+    row = dataset_row(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     decision = judge(session, subject, Action.READ, Resource(owner, dataset), purpose, now)
     if row is None or not decision.allowed:
@@ -422,7 +424,7 @@ def create_grant(
     fields: Sequence[str] | None = None,
     expires: datetime | None = None,
 ) -> str:
-    row = _dataset(session, dataset)
+    row = dataset_row(session, dataset)
     owner = row.tenant_id if row is not None else owner_of(session, dataset)
     now = datetime.now(UTC)
     decision = judge(session, subject, Action.GRANT, Resource(owner, dataset), MANAGE, now)
