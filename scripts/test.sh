@@ -8,6 +8,7 @@ if [ "${CLUSTERHUB_SKIP_POSTGRES:-0}" != 1 ] && [ -z "${CLUSTERHUB_TEST_POSTGRES
   CLUSTERHUB_TEST_POSTGRES_URL=$(./scripts/ensure-postgres.sh)
   export CLUSTERHUB_TEST_POSTGRES_URL
 fi
+./scripts/ensure-browser.sh >/dev/null  # Debian's chromium for the dashboard's browser tests
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check src tests benchmarks; ruff format --check src tests benchmarks
 echo "== mypy"; mypy

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session
 
-from clusterhub.api import create_app
 from clusterhub.collab import Role
 from clusterhub.service import identity
 from clusterhub.storage import make_engine, upgrade
+from clusterhub.web import create_site
 
 PASSWORD = "correct horse battery"
 
@@ -32,7 +32,7 @@ def _service() -> tuple[Any, dict[str, str]]:
         identity.add_tenant(s, "acme", "Acme")
         identity.add_user(s, "acme", "acme-admin", PASSWORD, (Role.MEMBER_ADMIN,))
     engine.dispose()
-    app = create_app(url, secret="a-contract-test-secret-of-32-bytes!")
+    app = create_site(url, secret="a-contract-test-secret-of-32-bytes!")
     answer = TestClient(app).post(
         "/api/v1/token", data={"username": "acme-admin", "password": PASSWORD}
     )

@@ -474,4 +474,7 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         db.execute(sa.text("select 1"))
         return {"status": "ok", "version": __version__}
 
+    # for what mounts on this app (the dashboard): its transaction and identity dependencies
+    app.state.session_dependency = session
+    app.state.subject_dependency = subject
     return app

@@ -104,14 +104,16 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8000,
     url: UrlOption = None,
 ) -> None:
-    """Run the data service (HTTP API under /api/v1, OpenAPI at /openapi.json). Tokens are
+    """Run the data service: the dashboard at /web, the HTTP API under /api/v1 (OpenAPI at
+    /openapi.json), the upload form at /upload. Tokens are
     signed with $CLUSTERHUB_SECRET_KEY (a random key when unset: sign-ins end with the process)."""
     import uvicorn
 
-    from clusterhub.api import create_app
+    from clusterhub.web import create_site
 
     target = database_url(url)
     upgrade(target)
     secret = os.environ.get("CLUSTERHUB_SECRET_KEY")
-    console.print(f"serving {shown_url(target)} on http://{host}:{port}/api/v1")
-    uvicorn.run(create_app(target, secret=secret), host=host, port=port, log_level="info")
+    console.print(f"serving {shown_url(target)}: dashboard http://{host}:{port}/web, "
+                  f"API http://{host}:{port}/api/v1")  # fmt: skip
+    uvicorn.run(create_site(target, secret=secret), host=host, port=port, log_level="info")

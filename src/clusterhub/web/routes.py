@@ -1,0 +1,111 @@
+"""The dashboard's routes: three pages, their scripts and styles, and three small read-only JSON
+answers the API does not give (my datasets as a list, a bundled cluster's overview, its saving).
+
+Why static pages calling the JSON API: the pages hold no data of their own; everything a user
+sees comes from the same endpoints, the same decision point and the same audit as any other
+client, with the bearer token kept in the tab's sessionStorage (like ``/upload``). The pages,
+scripts and styles are served from this package: the dashboard works with no internet.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads these signatures at run time.
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Path
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+
+from clusterhub.collab import Subject
+from clusterhub.web.catalogue import datasets_of
+from clusterhub.web.overview import example_overview, examples, saving
+
+__all__ = ["PAGES", "add_web_routes", "page"]
+
+#: path -> (file under pages/, title, navigation label or "" when not in the navigation)
+PAGES: dict[str, tuple[str, str, str]] = {
+    "/web/sign-in": ("sign-in.html", "Sign in", ""),
+    "/web/overview": ("overview.html", "Cluster overview", "Overview"),
+    "/web/data": ("data.html", "My data", "My data"),
+}
+#: Pages run only this package's scripts and styles, and are never framed by another site.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+ClusterName = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
+              description="a bundled example: harbour, energy-park, kwinana, kalundborg")
+]  # fmt: skip
+
+
+def _text(name: str) -> str:
+    return resources.files("clusterhub.web").joinpath("pages", name).read_text("utf-8")
+
+
+@cache
+def page(path: str) -> str:
+    """A page in the shared layout, its entry in the navigation marked as the current one."""
+    filename, title, _ = PAGES[path]
+    nav = "\n".join(
+        f'<li><a href="{href}"{" aria-current=page" if href == path else ""}>{label}</a></li>'
+        for href, (_, _, label) in PAGES.items()
+        if label
+    )
+    script = filename.removesuffix(".html")
+    return (
+        _text("layout.html")
+        .replace("{{title}}", title)
+        .replace("{{nav}}", nav)
+        .replace("{{script}}", script)
+        .replace("{{main}}", _text(filename))
+    )
+
+
+def add_web_routes(
+    app: FastAPI,
+    session: Callable[..., Any],
+    subject: Callable[..., Any],
+) -> None:
+    """The dashboard on ``app``; ``session`` and ``subject`` are the app's dependencies (one
+    transaction per request, the signed-in tenant identity)."""
+    db_dep, who_dep = Depends(session, scope="function"), Depends(subject)
+    static = resources.files("clusterhub.web").joinpath("static")
+    app.mount("/web/static", StaticFiles(directory=str(static)), name="web-static")
+
+    @app.get("/web", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/web/overview")
+
+    for path in PAGES:
+
+        def serve(path: str = path) -> HTMLResponse:
+            return HTMLResponse(page(path), headers=HEADERS)
+
+        app.add_api_route(path, serve, methods=["GET"], include_in_schema=False,
+                          response_class=HTMLResponse)  # fmt: skip
+
+    @app.get("/web/api/datasets", tags=["dashboard"])
+    def my_datasets(db: Session = db_dep, who: Subject = who_dep) -> list[dict[str, Any]]:
+        """Your tenant's datasets: name, kind, declared columns, latest version; no rows."""
+        return datasets_of(db, who)
+
+    @app.get("/web/api/clusters", tags=["dashboard"])
+    def clusters(who: Subject = who_dep) -> list[dict[str, str]]:
+        """The bundled clusters the overview can show."""
+        return examples()
+
+    @app.get("/web/api/clusters/{cluster}", tags=["dashboard"])
+    def cluster_overview(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
+        """A bundled cluster's members, sites (with map positions), connections, links and
+        headline figures."""
+        return example_overview(cluster)
+
+    @app.get("/web/api/clusters/{cluster}/saving", tags=["dashboard"])
+    def cluster_saving(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
+        """Joint against stand-alone dispatch of a bundled cluster over its first 24 hours."""
+        return saving(cluster, 24)
