@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
@@ -25,11 +25,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterhub import __version__
 from clusterhub.api.ingest import add_ingest_routes
+from clusterhub.api.keys import add_key_routes
+from clusterhub.api.operations import add_operation_routes
 from clusterhub.collab import Subject
 from clusterhub.collab.privacy import DP_STATISTICS, Privacy
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
 from clusterhub.service import aggregates as aggregation
-from clusterhub.service import data, groups, identity, runs
+from clusterhub.service import data, identity
 from clusterhub.storage.url import make_engine
 
 __all__ = ["create_app"]
@@ -66,31 +68,8 @@ class GrantIn(BaseModel):
     expires: datetime | None = None
 
 
-class RunIn(BaseModel):
-    engine: Literal["energy", "sharing", "symbiosis"]
-    cluster: str = Field(
-        min_length=1, max_length=2_000_000, description="a bundled example or a cluster (YAML)"
-    )
-    start: int = Field(0, ge=0, le=1_000_000, description="first step (energy, sharing)")
-    hours: int = Field(24, ge=1, le=744, description="steps to optimise (energy, sharing)")
-    method: Literal["equal", "proportional", "shapley", "least-core", "nucleolus"] = "shapley"
-    top: int = Field(5, ge=1, le=50, description="candidates per stream (symbiosis)")
-
-
 class BudgetIn(BaseModel):
     epsilon: float = Field(gt=0, le=100, description="the dataset's total privacy budget")
-
-
-class KeyIn(BaseModel):
-    user: str | None = Field(
-        None, min_length=1, max_length=128, description="whose key (default: your own)"
-    )
-
-
-class RotateIn(BaseModel):
-    grace_seconds: int = Field(
-        0, ge=0, le=3600, description="how long the old key still works (at most an hour)"
-    )
 
 
 #: Query parameters that may be repeated (lists: none so far); any other one given twice is
@@ -132,17 +111,6 @@ def _budget(state: aggregation.BudgetState) -> dict[str, Any]:
         "epsilon_spent": state.spent,
         "epsilon_remaining": state.remaining,
         "releases": state.releases,
-    }
-
-
-def _key(info: identity.KeyInfo, now: datetime) -> dict[str, Any]:
-    return {
-        "prefix": info.prefix,
-        "user": info.user,
-        "created_at": info.created_at,
-        "revoked_at": info.revoked_at,
-        "replaced_by": info.replaced_by,
-        "state": info.state(now),
     }
 
 
@@ -403,70 +371,8 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
             for c in cells
         ]
 
-    @app.post("/api/v1/keys", status_code=201, tags=["identity"])
-    def issue_key(db: Db, who: Who, body: KeyIn | None = None) -> dict[str, str]:
-        """A new API key for yourself (or, for a member admin, a user of your tenant); the key
-        is shown once and kept only as a hash."""
-        user = body.user if body is not None else None
-        prefix, key = identity.issue_key_for(db, who, user, now=ident.now())
-        return {"prefix": prefix, "key": key}
-
-    @app.post("/api/v1/keys/{prefix}/rotate", status_code=201, tags=["identity"])
-    def rotate_key(db: Db, who: Who, prefix: str, body: RotateIn | None = None) -> dict[str, str]:
-        """A new key in place of this one, which is revoked at once or after a grace period."""
-        grace = body.grace_seconds if body is not None else 0
-        new, key = identity.rotate_key(db, who, prefix, now=ident.now(), grace_seconds=grace)
-        return {"prefix": new, "key": key, "replaces": prefix}
-
-    @app.post("/api/v1/keys/{prefix}/revoke", tags=["identity"])
-    def revoke_key(db: Db, who: Who, prefix: str) -> dict[str, Any]:
-        info = identity.revoke_key_of(db, who, prefix, now=ident.now())
-        return _key(info, ident.now())
-
-    @app.get("/api/v1/keys", tags=["identity"])
-    def keys(db: Db, who: Who) -> list[dict[str, Any]]:
-        """Your tenant's keys (a member admin) or your own, never their secrets."""
-        now = ident.now()
-        return [_key(info, now) for info in identity.keys_of(db, who)]
-
-    @app.get("/api/v1/groups", tags=["groups"])
-    def list_groups(db: Db, who: Who) -> dict[str, list[str]]:
-        """Every named group and its member tenants: see who a grant to a group reaches."""
-        return groups.groups(db, who)
-
-    GroupName = Annotated[  # noqa: N806 - a type alias
-        str, Path(pattern=groups.GROUP_NAME.pattern, description="lower-case, digits, dashes")
-    ]
-    TenantId = Annotated[str, Path(min_length=1, max_length=64)]  # noqa: N806 - a type alias
-
-    @app.put("/api/v1/groups/{group}/members/{tenant}", tags=["groups"])
-    def join_group(db: Db, who: Who, group: GroupName, tenant: TenantId) -> dict[str, Any]:
-        """Add a tenant to a group (cluster operators only; audited with the tenant as owner)."""
-        members = groups.change_membership(db, who, group, tenant, member=True, now=ident.now())
-        return {"group": group, "members": members}
-
-    @app.delete("/api/v1/groups/{group}/members/{tenant}", tags=["groups"])
-    def leave_group(db: Db, who: Who, group: GroupName, tenant: TenantId) -> dict[str, Any]:
-        """Remove a tenant from a group; its grants to the group stop reaching it at once."""
-        members = groups.change_membership(db, who, group, tenant, member=False, now=ident.now())
-        return {"group": group, "members": members}
-
-    @app.post("/api/v1/runs", status_code=201, tags=["runs"])
-    def start_run(db: Db, who: Who, body: RunIn) -> dict[str, Any]:
-        """Run an engine on what members shared for its purpose (cluster operators only)."""
-        run = runs.start_run(db, who, runs.RunRequest(**body.model_dump()), now=ident.now())
-        return runs.read_run(db, who, run, now=ident.now())
-
-    @app.get("/api/v1/runs/{run}", tags=["runs"])
-    def read_run(db: Db, who: Who, run: str) -> dict[str, Any]:
-        """A run as the caller may see it: its own part, and safe cluster-level figures."""
-        return runs.read_run(db, who, run, now=ident.now())
-
-    @app.post("/api/v1/runs/{run}/reproduce", tags=["runs"])
-    def reproduce_run(db: Db, who: Who, run: str) -> dict[str, Any]:
-        """The run again on exactly the dataset versions it used, compared with what it gave."""
-        return runs.reproduce(db, who, run, now=ident.now())
-
+    add_key_routes(app, session, subject, ident.now)
+    add_operation_routes(app, session, subject, ident.now)
     add_ingest_routes(app, session, subject, ident.now)
 
     @app.get("/api/v1/health", tags=["service"])
