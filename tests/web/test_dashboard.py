@@ -48,7 +48,7 @@ def test_sign_in_refuses_a_wrong_password_and_guards_every_page(page: Any, artif
     page.wait_for_url(lambda url: url.endswith("/web/data"))
     expect(page.locator("#who")).to_have_text("Signed in as acme-admin of acme")
     expect(page.get_by_role("navigation", name="Dashboard").get_by_role("link")).to_have_text(
-        ["Overview", "My data"]
+        ["Overview", "Energy", "Benefit sharing", "My data"]
     )
     expect(page.get_by_role("link", name="My data")).to_have_attribute("aria-current", "page")
     page.get_by_role("button", name="Sign out").click()

@@ -1,5 +1,6 @@
-"""The dashboard's routes: three pages, their scripts and styles, and three small read-only JSON
-answers the API does not give (my datasets as a list, a bundled cluster's overview, its saving).
+"""The dashboard's routes: its pages, their scripts and styles, and small read-only JSON answers
+the API does not give (my datasets as a list, a bundled cluster's overview, its saving, its day's
+dispatch and the saving's split among its members).
 
 Why static pages calling the JSON API: the pages hold no data of their own; everything a user
 sees comes from the same endpoints, the same decision point and the same audit as any other
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from clusterhub.collab import Subject
 from clusterhub.web.catalogue import datasets_of
+from clusterhub.web.energy import energy_view, sharing_view
 from clusterhub.web.overview import example_overview, examples, saving
 
 __all__ = ["PAGES", "add_web_routes", "page"]
@@ -28,6 +30,8 @@ __all__ = ["PAGES", "add_web_routes", "page"]
 PAGES: dict[str, tuple[str, str, str]] = {
     "/web/sign-in": ("sign-in.html", "Sign in", ""),
     "/web/overview": ("overview.html", "Cluster overview", "Overview"),
+    "/web/energy": ("energy.html", "Energy", "Energy"),
+    "/web/sharing": ("sharing.html", "Benefit sharing", "Benefit sharing"),
     "/web/data": ("data.html", "My data", "My data"),
 }
 #: Pages run only this package's scripts and styles, and are never framed by another site.
@@ -109,3 +113,16 @@ def add_web_routes(
     def cluster_saving(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
         """Joint against stand-alone dispatch of a bundled cluster over its first 24 hours."""
         return saving(cluster, 24)
+
+    @app.get("/web/api/clusters/{cluster}/energy", tags=["dashboard"])
+    def cluster_energy(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
+        """The joint dispatch of a bundled cluster's first 24 hours: electricity supply by
+        source, each connection's import against its limit with the congested hours, and
+        joint against stand-alone cost per participant."""
+        return energy_view(cluster)
+
+    @app.get("/web/api/clusters/{cluster}/sharing", tags=["dashboard"])
+    def cluster_sharing(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
+        """The saving of a bundled cluster's first 24 hours split among its members by several
+        methods, each with its stability statement."""
+        return sharing_view(cluster)
