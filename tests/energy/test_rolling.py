@@ -77,10 +77,9 @@ def test_hourly_commits_carry_shifted_energy_to_the_next_window(commit: int) -> 
 
 
 def test_a_window_starting_inside_a_shift_window_closes_it_on_time() -> None:
-    """From hour 1 the first shift window has three hours left: 1 MW... of hour 1 moves to the
-    cheap hours 2-3 (2 MW), the rest as before: 2 x 100 + 6 x 20 + 640 + 2 x 100... computed:
-    hours 1-3: 2 MW deferred from hour 1 into hours 2-3 -> 2 x 100 + 5 x 20 x 2 = 400 EUR; hours
-    4-7: 640 EUR."""
+    """From hour 1 the first shift window has three hours left. 2 MW of hour 1 (100 EUR/MWh)
+    move into the cheap hours 2-3: 2 x 100 + 2 x 5 x 20 = 400 EUR; hours 4-7 as before, 640 EUR;
+    1,040 EUR in all, with hourly commits as with foresight."""
     options = DispatchOptions(start=1, steps=7)
     result = simulate(
         loads(SHIFT_ONLY), window_hours=4, commit_hours=1, kind="perfect", options=options
