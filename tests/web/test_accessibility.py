@@ -1,0 +1,52 @@
+"""Every dashboard page audited by axe-core (the engine behind most accessibility checkers) in
+headless Chromium, once drawn: no violation of WCAG 2.1 A or AA may be found, on any page in
+``PAGES`` (a new page is audited without touching this file), for a member admin (who sees every
+form) and on the sign-in page before anyone signs in. The full axe report of each page is written
+next to the screenshots, so a reviewer can read what passed and what axe could not decide.
+
+axe-core comes inside the ``axe-playwright-python`` package: nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clusterhub.web.routes import PAGES
+
+PASSWORD = "correct horse battery"  # the users' password in conftest.py
+#: The rule sets of WCAG 2.0 and 2.1, levels A and AA, as axe-core tags them.
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def audit(page: Any, artifacts: Path, name: str) -> list[str]:
+    """Run axe-core on the page as it is; write its report; return one line per violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    (artifacts / f"axe-{name}.json").write_text(json.dumps(results.response, indent=1))
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+    ]
+
+
+def test_the_sign_in_page_has_no_accessibility_violations(page: Any, artifacts: Path) -> None:
+    page.goto("/web/sign-in")
+    page.get_by_label("User name").wait_for()
+    assert audit(page, artifacts, "sign-in") == []
+
+
+@pytest.mark.parametrize("path", [p for p, (_, _, label) in PAGES.items() if label])
+def test_every_page_has_no_accessibility_violations(page: Any, artifacts: Path, path: str) -> None:
+    page.goto("/web/sign-in?next=" + path)
+    page.get_by_label("User name").fill("acme-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(path))
+    page.wait_for_selector("main[data-ready=true]", timeout=60_000)
+    assert audit(page, artifacts, path.rsplit("/", 1)[-1]) == []
