@@ -187,6 +187,32 @@ def test_members_see_their_own_part_and_nobody_elses(world: World) -> None:
     assert len({a.text for a in answers}) == 1
 
 
+def test_each_tenant_lists_the_runs_it_ran_or_has_a_part_in_and_no_others(world: World) -> None:
+    first = _run(world)
+    world.clock.now = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    second = _run(world, hours=12)
+
+    def listed(user: str) -> list[dict[str, object]]:
+        answer = world.client.get("/api/v1/runs", headers=world.login(user))
+        assert answer.status_code == 200, answer.text
+        runs: list[dict[str, object]] = answer.json()
+        return runs
+
+    operator = listed("operator")
+    assert [r["id"] for r in operator] == [second["id"], first["id"]]  # newest first
+    assert operator[1]["summary"] == first["summary"]
+    assert operator[0]["created_by"] == "operator"
+    member = listed("botlek-chemie-admin")
+    assert [r["id"] for r in member] == [second["id"], first["id"]]
+    assert all(r["created_by"] is None and r["operator"] is False for r in member)
+    assert "results" not in member[0]  # no member's part in a listing, not even its own
+    # the member that shared nothing, an outsider operator and the council's own admin
+    # (its tenant ran them, so it sees them: runs belong to the tenant, not the user)
+    assert listed(f"{SILENT}-admin") == []
+    assert listed("outsider-operator") == []
+    assert len(listed("council-admin")) == 2
+
+
 def test_only_operators_start_runs(world: World) -> None:
     for user in ("botlek-chemie-admin", "council-admin"):
         response = world.client.post(

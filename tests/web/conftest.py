@@ -34,6 +34,12 @@ CHROMIUM = os.environ.get("CLUSTERHUB_CHROMIUM", "/usr/bin/chromium")
 USERS = {
     "acme": {"acme-admin": (Role.MEMBER_ADMIN,), "acme-analyst": (Role.ANALYST,)},
     "beta": {"beta-admin": (Role.MEMBER_ADMIN,)},
+    # members of the harbour example, and its council running the engines on their data
+    "rijnmond-olien": {"olien-admin": (Role.MEMBER_ADMIN,)},
+    "botlek-chemie": {"botlek-admin": (Role.MEMBER_ADMIN,)},
+    "maasmond-fuels": {"maasmond-admin": (Role.MEMBER_ADMIN,)},
+    "europoort-waterstof": {"europoort-admin": (Role.MEMBER_ADMIN,)},
+    "council": {"council-operator": (Role.CLUSTER_OPERATOR,)},
 }
 
 

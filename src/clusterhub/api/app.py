@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterhub import __version__
+from clusterhub.api.grants import add_grant_routes
 from clusterhub.api.ingest import add_ingest_routes
 from clusterhub.api.keys import add_key_routes
 from clusterhub.api.operations import add_operation_routes
@@ -293,6 +294,8 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
             }
             for g in data.grants_of(db, who)
         ]
+
+    add_grant_routes(app, session, subject, ident.now)  # PATCH /api/v1/grants/{grant}
 
     @app.get("/api/v1/grants/odrl", tags=["grants"])
     def odrl(db: Db, who: Who) -> dict[str, Any]:

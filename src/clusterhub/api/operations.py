@@ -73,6 +73,12 @@ def add_operation_routes(
         run = runs.start_run(db, who, runs.RunRequest(**body.model_dump()), now=now())
         return runs.read_run(db, who, run, now=now())
 
+    @app.get("/api/v1/runs", tags=["runs"])
+    def list_runs(db: Session = db_dep, who: Subject = who_dep) -> list[dict[str, Any]]:
+        """The runs you may open, newest first (the 50 latest): those you ran and those holding
+        a part of yours; cluster-level summaries only."""
+        return runs.list_runs(db, who)
+
     @app.get("/api/v1/runs/{run}", tags=["runs"])
     def read_run(run: str, db: Session = db_dep, who: Subject = who_dep) -> dict[str, Any]:
         """A run as the caller may see it: its own part, and safe cluster-level figures."""

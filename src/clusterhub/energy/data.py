@@ -86,6 +86,18 @@ def _stack(rows: list[np.ndarray], length: int) -> np.ndarray:
     return np.vstack(rows) if rows else np.zeros((0, length))
 
 
+#: Power below this (MW, a tenth of a watt) is taken as zero. Why: modelled profiles (pvlib's
+#: irradiance at dawn) give values like 1e-21 MW; as bounds they make HiGHS warn of excessively
+#: small bounds and cost it numerical care, while no meter could tell them from nothing.
+NEGLIGIBLE_MW = 1e-7
+
+
+def _power(rows: list[np.ndarray], length: int) -> np.ndarray:
+    """Stacked power profiles (MW) with negligible values set to zero."""
+    stacked = _stack(rows, length)
+    return np.where(np.abs(stacked) < NEGLIGIBLE_MW, 0.0, stacked)
+
+
 def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> DispatchData:
     """Collect the dispatch data of ``cluster`` for steps ``start .. start+steps``."""
     full = cluster.time_index
@@ -111,7 +123,7 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         {
             "available_mw": (
                 ("generator", "time"),
-                _stack([a.capacity_mw * np.clip(values(a.availability), 0, 1) for _, a in gens], n),
+                _power([a.capacity_mw * np.clip(values(a.availability), 0, 1) for _, a in gens], n),
             ),
             "marginal_cost": ("generator", [a.marginal_cost_eur_per_mwh for _, a in gens]),
             "curtailable": ("generator", np.array([a.curtailable for _, a in gens], dtype=bool)),
@@ -146,7 +158,7 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         {
             "max_flow_mw": (
                 ("converter", "time"),
-                _stack(
+                _power(
                     [a.capacity_mw * np.clip(values(a.availability), 0, 1) for _, a in convs], n
                 ),
             ),
@@ -171,7 +183,7 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
     nodes.update(t[1] for t in terms)
 
     dems = [(p.id, a) for p, a in cluster.iter_assets() if isinstance(a, Demand)]
-    profiles = _stack([np.clip(values(a.profile_mw), 0, None) for _, a in dems], n)
+    profiles = _power([np.clip(values(a.profile_mw), 0, None) for _, a in dems], n)
     flex = [a.flexibility for _, a in dems]
     demands = xr.Dataset(
         {

@@ -101,13 +101,17 @@ def _locked_head(session: Session) -> AuditHeadRow | None:
 def record(  # noqa: PLR0917 - the decision's parts, in the order they are logged
     session: Session,
     subject: Subject,
-    action: Action,
+    action: Action | str,
     resource: Resource,
     purpose: Purpose | str | None,
     decision: Decision,
     now: datetime,
+    detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Append one decision to the chain (the head row is locked while doing so)."""
+    """Append one decision to the chain (the head row is locked while doing so). ``action`` is
+    the decision point's action or a finer name of the use case (``grant.change``); ``detail``
+    (what changed, as JSON) is kept in the entry only when given, so entries without one hash
+    exactly as before."""
     head = _locked_head(session)
     if head is None:
         head = AuditHeadRow(id=1, count=0, hash=GENESIS)
@@ -117,13 +121,14 @@ def record(  # noqa: PLR0917 - the decision's parts, in the order they are logge
             "time": now.isoformat(),
             "tenant": subject.tenant,
             "user": subject.user,
-            "action": action.value,
+            "action": str(action),
             "owner": resource.owner,
             "dataset": resource.dataset,
             "purpose": None if purpose is None else str(purpose),
             "allowed": decision.allowed,
             "reason": decision.reason,
         }
+        | ({} if detail is None else {"detail": dict(detail)})
     )
     digest = seal(head.count, payload, head.hash)
     session.add(

@@ -50,7 +50,7 @@ from clusterhub.service.run_engines import (
 from clusterhub.sharing import Method
 from clusterhub.storage.rows import DatasetRow, RunResultRow, RunRow
 
-__all__ = ["ENGINES", "RunRequest", "read_run", "reproduce", "start_run"]
+__all__ = ["ENGINES", "RunRequest", "list_runs", "read_run", "reproduce", "start_run"]
 
 #: Engine -> (the purpose its inputs must be granted for, the dataset each member shares).
 ENGINES: dict[str, tuple[Purpose, str]] = {
@@ -281,7 +281,7 @@ def read_run(
         "id": row.id,
         "engine": row.engine,
         "purpose": row.purpose,
-        "created_at": row.created_at.isoformat(),
+        "created_at": _aware(row.created_at).isoformat(),
         "request": json.loads(row.request),
         "summary": json.loads(row.summary),
         "results": results,
@@ -301,6 +301,39 @@ def _close(a: Any, b: Any) -> bool:
     if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
         return math.isclose(a, b, rel_tol=1e-7, abs_tol=1e-6)
     return bool(a == b)
+
+
+def list_runs(session: Session, subject: Subject, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The runs ``subject``'s tenant may open, newest first: those it ran (as the operator) and
+    those holding a part of its own. Each with its cluster-level summary only; opening one
+    (``read_run``) judges and audits every member's part."""
+    if subject.tenant is None:
+        return []
+    mine = sa.select(RunResultRow.run_id).where(RunResultRow.tenant_id == subject.tenant)
+    rows = session.scalars(
+        sa.select(RunRow)
+        .where((RunRow.tenant_id == subject.tenant) | RunRow.id.in_(mine))
+        .order_by(RunRow.created_at.desc(), RunRow.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": row.id,
+            "engine": row.engine,
+            "purpose": row.purpose,
+            "created_at": _aware(row.created_at).isoformat(),
+            "created_by": row.created_by if row.tenant_id == subject.tenant else None,
+            "operator": row.tenant_id == subject.tenant,
+            "request": json.loads(row.request),
+            "summary": json.loads(row.summary),
+        }
+        for row in rows
+    ]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive times back; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def reproduce(

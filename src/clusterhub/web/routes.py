@@ -10,19 +10,23 @@ scripts and styles are served from this package: the dashboard works with no int
 
 # No ``from __future__ import annotations``: FastAPI reads these signatures at run time.
 from collections.abc import Callable
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path
+from fastapi import Depends, FastAPI, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
 from clusterhub.collab import Subject
-from clusterhub.web.catalogue import datasets_of
-from clusterhub.web.energy import energy_view, sharing_view
+from clusterhub.service.catalogue import datasets_of
+from clusterhub.service.freshness import freshness
+from clusterhub.web.energy import HOURS, MAX_HOURS, check_window, energy_view, sharing_view
+from clusterhub.web.jobs import Jobs
 from clusterhub.web.overview import example_overview, examples, saving
+from clusterhub.web.symbiosis import MAX_DAYS, shutdown_view, symbiosis_view
 
 __all__ = ["PAGES", "add_web_routes", "page"]
 
@@ -32,6 +36,8 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/web/overview": ("overview.html", "Cluster overview", "Overview"),
     "/web/energy": ("energy.html", "Energy", "Energy"),
     "/web/sharing": ("sharing.html", "Benefit sharing", "Benefit sharing"),
+    "/web/symbiosis": ("symbiosis.html", "Industrial symbiosis", "Symbiosis"),
+    "/web/runs": ("runs.html", "Runs on shared data", "Runs"),
     "/web/data": ("data.html", "My data", "My data"),
 }
 #: Pages run only this package's scripts and styles, and are never framed by another site.
@@ -109,20 +115,73 @@ def add_web_routes(
         headline figures."""
         return example_overview(cluster)
 
+    @app.get("/web/api/freshness", tags=["dashboard"])
+    def data_freshness(db: Session = db_dep, who: Subject = who_dep) -> dict[str, Any]:
+        """When each tenant last sent data: counts of datasets and versions and the latest
+        arrival per tenant, never a dataset's name or rows (audited in your trail)."""
+        return freshness(db, who)
+
     @app.get("/web/api/clusters/{cluster}/saving", tags=["dashboard"])
     def cluster_saving(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
         """Joint against stand-alone dispatch of a bundled cluster over its first 24 hours."""
         return saving(cluster, 24)
 
+    # the Energy page's window: its first day (the horizon's first when absent) and length
+    Start = Annotated[date | None, Query(description="a day within the horizon")]  # noqa: N806
+    Hours = Annotated[int, Query(ge=1, le=MAX_HOURS, description="a length in hours")]  # noqa: N806
+    jobs = Jobs(workers=1)
+    app.state.web_jobs = jobs
+
     @app.get("/web/api/clusters/{cluster}/energy", tags=["dashboard"])
-    def cluster_energy(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
-        """The joint dispatch of a bundled cluster's first 24 hours: electricity supply by
-        source, each connection's import against its limit with the congested hours, and
-        joint against stand-alone cost per participant."""
-        return energy_view(cluster)
+    def cluster_energy(
+        cluster: ClusterName, start: Start = None, hours: Hours = HOURS, who: Subject = who_dep
+    ) -> dict[str, Any]:
+        """The joint and stand-alone dispatch of a bundled cluster over ``hours`` from
+        ``start`` (its first 24 hours by default): every carrier's supply by source and use,
+        each connection's import against its limit with the congested hours, and joint against
+        stand-alone cost per participant."""
+        return energy_view(cluster, start, hours)
+
+    @app.post("/web/api/clusters/{cluster}/energy/jobs", status_code=202, tags=["dashboard"])
+    def start_energy_job(
+        cluster: ClusterName, start: Start = None, hours: Hours = HOURS, who: Subject = who_dep
+    ) -> dict[str, Any]:
+        """``cluster_energy`` computed in the background: answers at once with the job (its
+        id, state, stage and fraction done); a bad window is refused now, naming the field."""
+        check_window(cluster, start, hours)
+        job = jobs.submit(
+            str(who.tenant), lambda progress: energy_view(cluster, start, hours, progress=progress)
+        )
+        return job.public()
+
+    @app.get("/web/api/energy/jobs/{job}", tags=["dashboard"])
+    def energy_job(
+        job: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")],
+        who: Subject = who_dep,
+    ) -> dict[str, Any]:
+        """A job of your tenant: queued, running, done (with its answer) or failed (with why);
+        another tenant's job is not found."""
+        return jobs.get(str(who.tenant), job)
 
     @app.get("/web/api/clusters/{cluster}/sharing", tags=["dashboard"])
     def cluster_sharing(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
         """The saving of a bundled cluster's first 24 hours split among its members by several
         methods, each with its stability statement."""
         return sharing_view(cluster)
+
+    @app.get("/web/api/clusters/{cluster}/symbiosis", tags=["dashboard"])
+    def cluster_symbiosis(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
+        """A bundled cluster's exchange network placed for drawing, and every resource's flows
+        from suppliers to receivers."""
+        return symbiosis_view(cluster)
+
+    @app.get("/web/api/clusters/{cluster}/symbiosis/impact", tags=["dashboard"])
+    def cluster_shutdown(
+        cluster: ClusterName,
+        facility: Annotated[str, Query(min_length=1, max_length=128)],
+        days: Annotated[int, Query(ge=1, le=MAX_DAYS)],
+        who: Subject = who_dep,
+    ) -> dict[str, Any]:
+        """One facility of a bundled cluster stopping for ``days``: what its neighbours lose,
+        from which day, and the sources that could replace it."""
+        return shutdown_view(cluster, facility, days)

@@ -1,7 +1,9 @@
 "use strict";
-// "My data": datasets, grants (create, revoke), upload with its receipt, receipts, audit trail.
+// "My data": datasets, grants (create, change, revoke), upload with its receipt, receipts,
+// dead letters (replay), audit trail.
 const me = requireSignIn();
 let names = {};  // dataset id -> name, for the grants and the audit trail
+let editing = null;  // the grant whose change form is open
 
 async function loadDatasets() {
   const { ok, body } = await api("/web/api/datasets");
@@ -26,19 +28,40 @@ async function loadGrants() {
   document.getElementById("grants").replaceChildren(table("Grants given by " + me.tenant,
     ["Dataset", "Grantee", "Purpose", "Form", "Expires", "State", "Action"],
     list.map((g) => {
-      const who = g.grantee_kind === "cluster" ? "the whole cluster" : g.grantee_kind + " " + g.grantee;
+      const who = grantee(g);
       const revoked = Boolean(g.revoked);
-      const button = revoked ? "" : el("button", {
-        type: "button", class: "secondary",
-        "aria-label": "Revoke the grant of " + (names[g.dataset] || g.dataset) + " to " + who + " for " + g.purpose,
-        onclick: () => revoke(g.id),
-      }, "Revoke");
+      const what = " the grant of " + (names[g.dataset] || g.dataset) + " to " + who + " for " + g.purpose;
+      const buttons = revoked ? "" : el("span", { class: "row-actions" },
+        el("button", { type: "button", class: "secondary", "aria-label": "Edit" + what, onclick: () => openEdit(g) }, "Edit"),
+        el("button", { type: "button", class: "secondary", "aria-label": "Revoke" + what, onclick: () => revoke(g.id) }, "Revoke"));
       return [names[g.dataset] || g.dataset, who, g.purpose, g.form, g.expires ? g.expires.slice(0, 10) : "never",
-        revoked ? "revoked " + String(g.revoked).slice(0, 16).replace("T", " ") : "active", button];
+        revoked ? "revoked " + String(g.revoked).slice(0, 16).replace("T", " ") : "active", buttons];
     }), "No grants: nobody else can read your data."));
 }
 
+const grantee = (g) => g.grantee_kind === "cluster" ? "the whole cluster" : g.grantee_kind + " " + g.grantee;
+
+// The change form, filled with the grant's terms; saving sends only what differs.
+function openEdit(g) {
+  const form = document.getElementById("grant-edit-form");
+  editing = g;
+  clearProblems(form);
+  document.getElementById("grant-edit-status").textContent = "";
+  document.getElementById("grant-edit-about").textContent = "The grant of " + (names[g.dataset] || g.dataset) + " to " + grantee(g) + " (" + g.id + ")";
+  form.elements.form.value = g.form;
+  form.elements.purpose.value = g.purpose;
+  form.elements.expires.value = g.expires ? String(g.expires).slice(0, 10) : "";
+  form.hidden = false;
+  document.getElementById("grant-edit-heading").focus();
+}
+
+function closeEdit() {
+  editing = null;
+  document.getElementById("grant-edit-form").hidden = true;
+}
+
 async function revoke(id) {
+  if (editing && editing.id === id) closeEdit();
   const { ok, status, body } = await api("/api/v1/grants/" + encodeURIComponent(id) + "/revoke", { method: "POST" });
   if (!ok) { document.querySelector("#grant-form .form-error").textContent = "Revoking failed: " + (body && body.detail || status); }
   await Promise.all([loadGrants(), loadAudit()]);
@@ -55,6 +78,48 @@ async function loadReceipts() {
     "Nothing received yet."));
 }
 
+async function loadDeadLetters() {
+  const { ok, body } = await api("/api/v1/ingest/dead-letters");
+  const list = ok ? body : [];
+  document.getElementById("dead-letters").replaceChildren(table("Rejected messages of " + me.tenant + ", oldest first",
+    ["Received", "Channel", "Dataset", "File", "Reason", "Action"],
+    list.map((d) => {
+      const when = d.received_at.slice(0, 19).replace("T", " ");
+      return [when, d.channel, d.dataset, d.filename || "", d.reason,
+        el("button", { type: "button", class: "secondary", onclick: () => replayLetter(d),
+          "aria-label": "Replay the " + d.channel + " message " + (d.filename ? d.filename + " " : "") + "to " + d.dataset + " received " + when }, "Replay")];
+    }),
+    "No dead letters: nothing is waiting to be replayed."));
+}
+
+// A receipt as a line and, when rejected, a table of its problems by row and column.
+function receiptView(body, caption) {
+  const line = body.status === "accepted"
+    ? "Accepted as version " + body.version + " (" + body.rows + " rows). Receipt " + body.id + "."
+    : body.status === "duplicate"
+      ? "Already stored (receipt " + body.original + "): nothing stored again."
+      : "Rejected: nothing was stored. Fix these and send the file again.";
+  return [el("p", { class: body.status }, line),
+    body.problems.length ? table(caption, ["Row and column", "Expected", "Found"],
+      body.problems.map((p) => [p.where, p.expected, p.found ?? ""])) : ""];
+}
+
+async function replayLetter(letter) {
+  const out = document.getElementById("replay-receipt");
+  const what = (letter.filename || "the " + letter.channel + " message") + " to " + letter.dataset;
+  const { status, body } = await api("/api/v1/ingest/dead-letters/" + encodeURIComponent(letter.id) + "/replay", { method: "POST" });
+  if (!body || !body.status) {
+    out.replaceChildren(el("p", { class: "rejected" }, "Replaying " + what + " failed: " + (body && typeof body.detail === "string" ? body.detail : "the server answered " + status)));
+  } else {
+    const [line, problems] = receiptView(body, "Problems in the replay of " + what);
+    const said = line.textContent;
+    line.textContent = "Replayed " + what + ": " + (body.status === "rejected"
+      ? "still rejected, nothing stored. Fix these and replay again." : said.charAt(0).toLowerCase() + said.slice(1));
+    out.replaceChildren(line, problems);
+  }
+  await Promise.all([loadDatasets(), loadReceipts(), loadDeadLetters(), loadAudit()]);
+}
+
 async function loadAudit() {
   const { ok, body } = await api("/api/v1/audit");
   const out = document.getElementById("audit");
@@ -67,7 +132,16 @@ async function loadAudit() {
     ["Time", "Who", "Action", "Dataset", "Purpose", "Answer", "Reason"],
     rows.map((a) => [String(a.time).slice(0, 19).replace("T", " "), a.user + " of " + a.tenant, a.action,
       a.dataset === "*" ? "all" : names[a.dataset] || a.dataset, a.purpose || "",
-      el("span", { class: a.allowed ? "ok" : "rejected" }, a.allowed ? "allowed" : "refused"), a.reason])));
+      el("span", { class: a.allowed ? "ok" : "rejected" }, a.allowed ? "allowed" : "refused"),
+      a.reason + (a.detail ? "; " + changed(a.detail) : "")])));
+}
+
+// A grant change's audit detail in words: which terms changed, and the successor's id.
+function changed(detail) {
+  if (!detail.before || !detail.after) return "grant " + detail.grant;
+  const terms = Object.keys(detail.after).filter((k) => detail.before[k] !== detail.after[k])
+    .map((k) => k + " " + (detail.before[k] ?? "none") + " → " + (detail.after[k] ?? "none"));
+  return terms.join(", ") + "; grant " + detail.grant + " replaced by " + detail.successor;
 }
 
 document.getElementById("dataset-form").addEventListener("submit", async (event) => {
@@ -120,17 +194,33 @@ document.getElementById("upload-form").addEventListener("submit", async (event) 
     showProblems(form, { "": "Refused: " + (body && typeof body.detail === "string" ? body.detail : "the server answered " + status) });
     return;
   }
-  const line = body.status === "accepted"
-    ? "Accepted as version " + body.version + " (" + body.rows + " rows). Receipt " + body.id + "."
-    : body.status === "duplicate"
-      ? "Already stored (receipt " + body.original + "): nothing stored again."
-      : "Rejected: nothing was stored. Fix these and send the file again.";
-  out.replaceChildren(el("p", { class: body.status }, line),
-    body.problems.length ? table("Problems in " + file.name, ["Row and column", "Expected", "Found"],
-      body.problems.map((p) => [p.where, p.expected, p.found ?? ""])) : "");
-  await Promise.all([loadDatasets(), loadReceipts(), loadAudit()]);
+  out.replaceChildren(...receiptView(body, "Problems in " + file.name));
+  await Promise.all([loadDatasets(), loadReceipts(), loadDeadLetters(), loadAudit()]);
 });
 
+document.getElementById("grant-edit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  if (!editing) return;
+  const body = {};
+  if (form.elements.form.value !== editing.form) body.form = form.elements.form.value;
+  if (form.elements.purpose.value !== editing.purpose) body.purpose = form.elements.purpose.value;
+  const day = form.elements.expires.value;
+  if (day !== (editing.expires ? String(editing.expires).slice(0, 10) : "")) body.expires = day ? day + "T00:00:00Z" : null;
+  const answer = await api("/api/v1/grants/" + encodeURIComponent(editing.id), {
+    method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  if (!answer.ok) { showProblems(form, problemsByField(answer.body, answer.status)); return; }
+  clearProblems(form);
+  const after = answer.body.after;
+  document.getElementById("grant-edit-status").textContent = "Changed: the grant of " + (names[editing.dataset] || editing.dataset)
+    + " to " + grantee(editing) + " is now " + after.form + " for " + after.purpose + ", expiring " + (after.expires ? after.expires.slice(0, 10) : "never")
+    + " (new id " + answer.body.id + "; the old one is revoked).";
+  closeEdit();
+  await Promise.all([loadGrants(), loadAudit()]);
+});
+
+document.getElementById("grant-edit-cancel").addEventListener("click", closeEdit);
+
 if (me) {
-  loadDatasets().then(() => Promise.all([loadGrants(), loadReceipts(), loadAudit()])).then(ready);
+  loadDatasets().then(() => Promise.all([loadGrants(), loadReceipts(), loadDeadLetters(), loadAudit()])).then(ready);
 }

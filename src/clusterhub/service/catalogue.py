@@ -1,9 +1,10 @@
 """The signed-in tenant's own datasets as a list: names, kinds, declared columns and how many
 versions each has, never their rows.
 
-Why here and not in ``service.data``: the dashboard is the first to need the list; it reads only
-the asking tenant's own metadata (like ``grants_of`` and the receipts), so no other tenant's
-dataset can appear, and on PostgreSQL row-level security limits the rows once more.
+Why no decision and no audit entry: the list is the asking tenant's own metadata (like
+``grants_of`` and the ingest receipts), so no other tenant's dataset can appear, and on
+PostgreSQL row-level security limits the rows once more. Reading any dataset's rows still goes
+through ``data.read_dataset`` and the decision point.
 """
 
 from __future__ import annotations
