@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from signing import sign_in
 
 from clusterhub.web.routes import PAGES
 
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
 #: The rule sets of WCAG 2.0 and 2.1, levels A and AA, as axe-core tags them.
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -43,10 +43,5 @@ def test_the_sign_in_page_has_no_accessibility_violations(page: Any, artifacts: 
 
 @pytest.mark.parametrize("path", [p for p, (_, _, label) in PAGES.items() if label])
 def test_every_page_has_no_accessibility_violations(page: Any, artifacts: Path, path: str) -> None:
-    page.goto("/web/sign-in?next=" + path)
-    page.get_by_label("User name").fill("acme-admin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(path))
-    page.wait_for_selector("main[data-ready=true]", timeout=60_000)
+    sign_in(page, "acme-admin", path)
     assert audit(page, artifacts, path.rsplit("/", 1)[-1]) == []

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from signing import PASSWORD, sign_in
 
 from clusterhub.web.overview import example_overview, saving
 from clusterhub.web.routes import PAGES
@@ -22,17 +23,6 @@ except ImportError:  # pragma: no cover - a dev dependency; CI must have it
     if os.environ.get("CI"):
         raise
     pytest.skip("the Python package playwright is not installed", allow_module_level=True)
-
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
-
-
-def sign_in(page: Any, user: str, then: str = "/web/overview") -> None:
-    page.goto("/web/sign-in?next=" + then)
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")  # the keyboard submits the form
-    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(then))
-    page.wait_for_selector("main[data-ready=true]")
 
 
 def test_sign_in_refuses_a_wrong_password_and_guards_every_page(page: Any, artifacts: Path) -> None:

@@ -12,7 +12,6 @@ field. Screenshots and load times go to ``artifacts``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from signing import expect, needs_browser, sign_in
 
 from clusterhub.energy import DispatchOptions, compare
 from clusterhub.energy.data import gather
@@ -30,7 +30,6 @@ from clusterhub.examples import load_example
 from clusterhub.web.energy import MAX_HOURS, carrier_balance, energy_view, window
 from clusterhub.web.jobs import Jobs
 
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
 #: The carriers each example has nodes of (from its assets, links and connections).
 CARRIERS = {
     "harbour": {"electricity", "natural_gas", "steam", "hydrogen"},
@@ -38,16 +37,6 @@ CARRIERS = {
 }
 #: Windows no other test asks for, so the page's job really computes (not from the cache).
 WINDOWS = {"harbour": date(2024, 6, 3), "energy-park": date(2024, 3, 4)}
-
-
-def sign_in(page: Any, then: str) -> None:
-    """As in test_energy_pages.py: the analyst of acme, then the page drawn."""
-    page.goto("/web/sign-in?next=" + then)
-    page.get_by_label("User name").fill("acme-analyst")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(then))
-    page.wait_for_selector("main[data-ready=true]", timeout=60_000)
 
 
 # --- without a browser ----------------------------------------------------------------------
@@ -260,14 +249,6 @@ def test_jobs_report_their_state_and_keep_a_failure() -> None:
 
 # --- in the browser -------------------------------------------------------------------------
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover - a dev dependency; CI must have it
-    if os.environ.get("CI"):
-        raise
-    expect = None
-needs_browser = pytest.mark.skipif(expect is None, reason="playwright is not installed")
-
 
 def _check_carriers(page: Any, view: dict[str, Any], mode: str) -> None:
     """Every carrier's chart and tables on the page agree with ``view``'s ``mode`` dispatch."""
@@ -309,7 +290,7 @@ def test_a_chosen_window_shows_progress_then_every_carrier(
     page: Any, artifacts: Path, name: str
 ) -> None:
     assert expect is not None
-    sign_in(page, "/web/energy?cluster=harbour")
+    sign_in(page, "acme-analyst", "/web/energy?cluster=harbour")
     page.get_by_label("Cluster", exact=True).select_option(name)
     page.get_by_label("Start date").fill(WINDOWS[name].isoformat())
     page.get_by_label("Length in hours").fill("48")
@@ -339,7 +320,7 @@ def test_a_chosen_window_shows_progress_then_every_carrier(
 @needs_browser
 def test_the_toggle_shows_every_company_alone(page: Any, artifacts: Path) -> None:
     assert expect is not None
-    sign_in(page, "/web/energy?cluster=harbour")
+    sign_in(page, "acme-analyst", "/web/energy?cluster=harbour")
     view = energy_view("harbour")
     _check_carriers(page, view, "joint")
     toggle = page.get_by_role("group", name="Dispatch shown in these charts")
@@ -358,7 +339,7 @@ def test_the_toggle_shows_every_company_alone(page: Any, artifacts: Path) -> Non
 @needs_browser
 def test_a_window_too_long_is_refused_next_to_its_field(page: Any, artifacts: Path) -> None:
     assert expect is not None
-    sign_in(page, "/web/energy?cluster=harbour")
+    sign_in(page, "acme-analyst", "/web/energy?cluster=harbour")
     page.get_by_label("Length in hours").fill("500")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"hours=500"))
@@ -389,7 +370,7 @@ def test_a_window_too_long_is_refused_next_to_its_field(page: Any, artifacts: Pa
 def test_load_times_of_the_energy_page(page: Any, artifacts: Path) -> None:
     """Navigation to ``main[data-ready=true]``, with the window new to the server (optimised by
     the job) and again (from the cache); written to ``energy-load-times.json``."""
-    sign_in(page, "/web/energy?cluster=harbour")
+    sign_in(page, "acme-analyst", "/web/energy?cluster=harbour")
     times: dict[str, float] = {}
     for name, start, hours in (("harbour", "2024-09-02", 24), ("energy-park", "2024-09-02", 48)):
         for run in ("new", "cached"):

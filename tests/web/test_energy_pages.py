@@ -6,27 +6,16 @@ Without a browser: the answers themselves, and the refusals the endpoints declar
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from signing import expect, needs_browser, sign_in
 
 from clusterhub.errors import Conflict
 from clusterhub.web.energy import METHODS, energy_view, sharing_view
 from clusterhub.web.overview import saving
-
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
-
-
-def sign_in(page: Any, then: str) -> None:
-    page.goto("/web/sign-in?next=" + then)
-    page.get_by_label("User name").fill("acme-analyst")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(then))
-    page.wait_for_selector("main[data-ready=true]", timeout=60_000)
 
 
 def euros(value: float) -> str:
@@ -75,21 +64,11 @@ def test_the_pages_refuse_clusters_they_cannot_show() -> None:
         sharing_view("energy-park")
 
 
-# The browser tests: skipped (or failed in CI) without Playwright, like test_dashboard.py.
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover - a dev dependency; CI must have it
-    if os.environ.get("CI"):
-        raise
-    expect = None
-needs_browser = pytest.mark.skipif(expect is None, reason="playwright is not installed")
-
-
 @needs_browser
 def test_energy_page_draws_the_dispatch_the_connections_and_the_costs(
     page: Any, artifacts: Path
 ) -> None:
-    sign_in(page, "/web/energy?cluster=harbour")
+    sign_in(page, "acme-analyst", "/web/energy?cluster=harbour")
     view = energy_view("harbour")
     assert expect is not None
     expect(page.get_by_role("heading", level=1)).to_have_text("Energy · Harbour energy cluster")
@@ -136,7 +115,7 @@ def test_energy_page_draws_the_dispatch_the_connections_and_the_costs(
 def test_sharing_page_shows_each_methods_split_and_its_stability(
     page: Any, artifacts: Path
 ) -> None:
-    sign_in(page, "/web/sharing?cluster=harbour")
+    sign_in(page, "acme-analyst", "/web/sharing?cluster=harbour")
     view = sharing_view("harbour")
     assert expect is not None
     expect(page.get_by_role("link", name="Benefit sharing")).to_have_attribute(
@@ -166,6 +145,6 @@ def test_sharing_page_shows_each_methods_split_and_its_stability(
 
 @needs_browser
 def test_the_pages_show_why_a_cluster_cannot_be_shown(page: Any) -> None:
-    sign_in(page, "/web/energy?cluster=kalundborg")
+    sign_in(page, "acme-analyst", "/web/energy?cluster=kalundborg")
     assert expect is not None
     expect(page.locator("#energy-status")).to_contain_text("no shared grid connection")

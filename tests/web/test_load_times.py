@@ -10,17 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from clusterhub.web.routes import PAGES
+from signing import sign_in
 
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
+from clusterhub.web.routes import PAGES
 
 
 def test_every_page_loads_for_harbour_and_kwinana(page: Any, artifacts: Path) -> None:
-    page.goto("/web/sign-in?next=/web/data")
-    page.get_by_label("User name").fill("acme-admin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_selector("main[data-ready=true]", timeout=60_000)
+    sign_in(page, "acme-admin", "/web/data")
     lines = ["page\tcluster\tload\tready ms"]
     for path in [p for p, (_, _, label) in PAGES.items() if label]:
         for cluster in ("harbour", "kwinana"):

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from signing import PASSWORD, sign_in
 from sqlalchemy.orm import Session
 
 from clusterhub.collab import Role
@@ -36,7 +37,6 @@ except ImportError:  # pragma: no cover - a dev dependency; CI must have it
         raise
     pytest.skip("the Python package playwright is not installed", allow_module_level=True)
 
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
 PURPOSE = "energy-optimization"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -69,15 +69,6 @@ def server() -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def sign_in(page: Any, user: str, then: str = "/web/data") -> None:
-    page.goto("/web/sign-in?next=" + then)
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(then))
-    page.wait_for_selector("main[data-ready=true]")
-
-
 def violations(page: Any, artifacts: Path, name: str) -> list[str]:
     """axe-core's WCAG 2.1 A and AA violations of the page as it is now (report written)."""
     from axe_playwright_python.sync_playwright import Axe
@@ -100,7 +91,7 @@ def fetch_status(page: Any, path: str) -> int:
 def test_an_owner_changes_a_grant_to_aggregates_only_and_raw_reads_stop(
     page: Any, browser: Any, server: str, artifacts: Path, api: Any
 ) -> None:
-    sign_in(page, "acme-admin")
+    sign_in(page, "acme-admin", "/web/data")
     page.get_by_text("New dataset").click()
     form = page.locator("#dataset-form")
     form.get_by_label("Name", exact=True).fill("furnace")
@@ -164,7 +155,7 @@ def test_an_owner_changes_a_grant_to_aggregates_only_and_raw_reads_stop(
     context = browser.new_context(base_url=server, viewport={"width": 1366, "height": 768})
     try:
         beta = context.new_page()
-        sign_in(beta, "beta-admin")
+        sign_in(beta, "beta-admin", "/web/data")
         assert fetch_status(beta, raw_read) == 404
         assert fetch_status(beta, f"/api/v1/datasets/{furnace[::-1]}?purpose={PURPOSE}") == 404
         assert "furnace" not in beta.inner_text("body")
@@ -186,7 +177,7 @@ def test_dead_letters_are_listed_and_replayed_with_their_receipt(
                                   files={"file": (name, body, "text/csv")})  # fmt: skip
         assert answer.status_code == 422, answer.text  # rejected whole: kept as a dead letter
 
-    sign_in(page, "acme-admin")
+    sign_in(page, "acme-admin", "/web/data")
     letters = page.get_by_role("table", name="Rejected messages of acme, oldest first")
     expect(letters.locator("tbody tr")).to_have_count(2)
     still_bad = letters.locator("tbody tr", has_text="kiln-bad.csv")

@@ -9,19 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
+from signing import sign_in
 
 from clusterhub.web.overview import example_overview, saving
-
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
-
-
-def sign_in(page: Any, user: str, then: str) -> None:
-    page.goto("/web/sign-in?next=" + then)
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(then))
-    page.wait_for_selector("main[data-ready=true]", timeout=60_000)
 
 
 def test_every_member_sees_when_a_member_last_sent_data_but_not_what(

@@ -11,25 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
+from signing import sign_in
 
 from clusterhub.energy import DispatchOptions, compare
 from clusterhub.examples import load_example
 from clusterhub.model import Demand, Generator
 
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
 START, HOURS = 24 * 150, 24
 RAW = {"botlek-chemie": "botlek-admin", "maasmond-fuels": "maasmond-admin",
        "europoort-waterstof": "europoort-admin"}  # fmt: skip
 AGGREGATE_ONLY = ("rijnmond-olien", "olien-admin")
-
-
-def sign_in(page: Any, user: str, then: str) -> None:
-    page.goto("/web/sign-in?next=" + then)
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(then))
-    page.wait_for_selector("main[data-ready=true]", timeout=60_000)
 
 
 def profile_rows(participant: str) -> list[dict[str, object]]:

@@ -6,21 +6,19 @@ those answers, and a bad duration is named next to its field."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from signing import expect, needs_browser, sign_in
 
 from clusterhub.errors import Conflict, InputError
 from clusterhub.examples import load_example
 from clusterhub.symbiosis import build_network
 from clusterhub.symbiosis.impact import BUFFER_DAYS
 from clusterhub.web.symbiosis import MAX_DAYS, shutdown_view, symbiosis_view
-
-PASSWORD = "correct horse battery"  # the users' password in conftest.py
 
 
 def receivers_of(facility: str) -> set[str]:
@@ -156,25 +154,6 @@ def test_the_endpoints_answer_signed_in_users_only_and_name_bad_fields(
     assert analyst.client.get("/web/api/clusters/harbour/symbiosis").status_code == 409
 
 
-# The browser tests: skipped (or failed in CI) without Playwright, like test_dashboard.py.
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover - a dev dependency; CI must have it
-    if os.environ.get("CI"):
-        raise
-    expect = None
-needs_browser = pytest.mark.skipif(expect is None, reason="playwright is not installed")
-
-
-def sign_in(page: Any, then: str) -> None:
-    page.goto("/web/sign-in?next=" + then)
-    page.get_by_label("User name").fill("acme-analyst")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url(lambda url: "/sign-in" not in url and url.endswith(then))
-    page.wait_for_selector("main[data-ready=true]", timeout=60_000)
-
-
 def violations(page: Any, where: str, *, contrast: bool = True) -> list[str]:
     """axe-core on a part of the page as it is now: test_accessibility.py audits each page as
     loaded, and this page's shutdown answer and its errors appear only after a click. Contrast,
@@ -206,7 +185,7 @@ def test_symbiosis_page_draws_the_network_and_lists_the_same_exchanges(
     page: Any, artifacts: Path
 ) -> None:
     symbiosis_view.cache_clear()  # the first load computes, as after a restart
-    sign_in(page, "/web/overview")
+    sign_in(page, "acme-analyst", "/web/overview")
     first = load_seconds(page, "/web/symbiosis?cluster=kwinana")
     second = load_seconds(page, "/web/symbiosis?cluster=kwinana")
     (artifacts / "symbiosis-kwinana-load.txt").write_text(
@@ -234,7 +213,7 @@ def test_symbiosis_page_draws_the_network_and_lists_the_same_exchanges(
 
 @needs_browser
 def test_picking_a_resource_draws_its_sankey_and_table(page: Any, artifacts: Path) -> None:
-    sign_in(page, "/web/symbiosis?cluster=kwinana")
+    sign_in(page, "acme-analyst", "/web/symbiosis?cluster=kwinana")
     view = symbiosis_view("kwinana")
     assert expect is not None
     steam = next(s for s in view["sankey"] if s["resource"] == "steam")
@@ -265,7 +244,7 @@ def test_picking_a_resource_draws_its_sankey_and_table(page: Any, artifacts: Pat
 
 @needs_browser
 def test_a_shutdown_shows_the_losses_and_the_replacements(page: Any, artifacts: Path) -> None:
-    sign_in(page, "/web/symbiosis?cluster=kwinana")
+    sign_in(page, "acme-analyst", "/web/symbiosis?cluster=kwinana")
     result = shutdown_view("kwinana", "csbp-kwinana", 30)
     assert expect is not None
     page.get_by_label("Facility that stops").select_option("csbp-kwinana")
@@ -297,7 +276,7 @@ def test_a_shutdown_shows_the_losses_and_the_replacements(page: Any, artifacts: 
 
 @needs_browser
 def test_a_bad_duration_is_named_next_to_its_field(page: Any, artifacts: Path) -> None:
-    sign_in(page, "/web/symbiosis?cluster=kwinana")
+    sign_in(page, "acme-analyst", "/web/symbiosis?cluster=kwinana")
     assert expect is not None
     days = page.get_by_label("Shutdown duration (days)")
     for bad in ("0", "400", "ten"):
@@ -333,7 +312,7 @@ def test_a_bad_duration_is_named_next_to_its_field(page: Any, artifacts: Path) -
 
 @needs_browser
 def test_the_page_draws_kalundborg_too(page: Any, artifacts: Path) -> None:
-    sign_in(page, "/web/symbiosis?cluster=kalundborg")
+    sign_in(page, "acme-analyst", "/web/symbiosis?cluster=kalundborg")
     view = symbiosis_view("kalundborg")
     assert expect is not None
     graph = page.get_by_role("img", name="Exchange network of " + view["title"])
