@@ -205,6 +205,31 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
             else:
                 assert answer.status_code == 404
 
+        @rule(user=st.sampled_from(users), pick=st.integers(0, 10**6),
+              purpose=st.sampled_from(PURPOSES),
+              form=st.sampled_from(["raw", "aggregate-only"]))  # fmt: skip
+        def change_grant(self, user: str, pick: int, purpose: str, form: str) -> None:
+            """PATCH a grant by its id: only its owner's admin may, and then the old grant
+            stops and its successor carries the new terms from the next request."""
+            if not world.grants:
+                return
+            grant = sorted(world.grants)[pick % len(world.grants)]
+            dataset, grantee, old_purpose, old_form, revoked = world.grants[grant]
+            answer = self._call("patch", f"/api/v1/grants/{grant}", user,
+                                json={"purpose": purpose, "form": form})  # fmt: skip
+            tenant, roles = world.users[user]
+            may = world.datasets[dataset] == tenant and Role.MEMBER_ADMIN in roles
+            if answer.status_code == 200:
+                if not may or revoked:
+                    world.leaks.append(f"change by {user} of {grant}")
+                world.grants[grant] = (dataset, grantee, old_purpose, old_form, True)
+                world.grants[answer.json()["id"]] = (dataset, grantee, purpose, form, False)
+            elif answer.status_code in (409, 422):  # revoked or expired; or no change at all
+                if not may:
+                    world.leaks.append(f"{user} learnt the state of {grant}")
+            else:
+                assert answer.status_code == 404, answer.text
+
         @rule(user=st.one_of(st.sampled_from(users), st.none()),
               purpose=st.one_of(st.sampled_from(PURPOSES), st.none(), st.sampled_from(INJECTIONS)),
               spoof=st.sampled_from([None, *TENANTS]), aim=AIM)  # fmt: skip
