@@ -50,11 +50,15 @@ __all__ = [
     "DatasetVersion",
     "add_version",
     "audit_trail",
+    "aware",
     "check_rows",
     "create_dataset",
     "create_grant",
     "dataset_row",
+    "grant_from_row",
+    "grant_owner_hidden",
     "grants_of",
+    "is_id",
     "judge",
     "odrl_of",
     "owner_of",
@@ -71,7 +75,7 @@ KINDS = ("timeseries", "table")
 MANAGE = Purpose.DATA_MANAGEMENT
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def aware(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes of what was stored as UTC."""
     if moment is None:
         return None
@@ -204,17 +208,17 @@ def judge(  # noqa: PLR0917 - the decision point's own argument order
 
 
 def _grants_for(session: Session, resource: Resource) -> list[Grant]:
-    if not _is_id(resource.dataset):
+    if not is_id(resource.dataset):
         return []
     rows = session.scalars(
         sa.select(GrantRow).where(
             GrantRow.tenant_id == resource.owner, GrantRow.dataset_id == resource.dataset
         )
     )
-    return [_grant(row) for row in rows]
+    return [grant_from_row(row) for row in rows]
 
 
-def _grant(row: GrantRow) -> Grant:
+def grant_from_row(row: GrantRow) -> Grant:
     return Grant(
         id=row.id,
         owner=row.tenant_id,
@@ -224,10 +228,10 @@ def _grant(row: GrantRow) -> Grant:
         purpose=Purpose(row.purpose),
         form=Form(row.form),
         fields=frozenset(json.loads(row.fields)) if row.fields else None,
-        start=_aware(row.starts),
-        end=_aware(row.ends),
-        expires=_aware(row.expires_at),
-        revoked=_aware(row.revoked_at),
+        start=aware(row.starts),
+        end=aware(row.ends),
+        expires=aware(row.expires_at),
+        revoked=aware(row.revoked_at),
     )
 
 
@@ -274,7 +278,7 @@ def create_dataset(
     return dataset
 
 
-def _is_id(value: str) -> bool:
+def is_id(value: str) -> bool:
     """Ids are UUIDs; anything else (an injection string, a NUL byte) never reaches a query."""
     try:
         return str(uuid.UUID(value)) == value
@@ -284,7 +288,7 @@ def _is_id(value: str) -> bool:
 
 def _hidden(session: Session, value: str) -> bool:
     """An id that row-level security may be hiding (PostgreSQL); elsewhere not found is absent."""
-    return _is_id(value) and session.get_bind().dialect.name == "postgresql"
+    return is_id(value) and session.get_bind().dialect.name == "postgresql"
 
 
 def owner_of(session: Session, dataset: str) -> str:
@@ -298,7 +302,7 @@ def owner_of(session: Session, dataset: str) -> str:
     return str(found) if found else "?"
 
 
-def _grant_of(session: Session, grant: str) -> tuple[str, str]:
+def grant_owner_hidden(session: Session, grant: str) -> tuple[str, str]:
     """Owner and dataset of a grant the asking tenant cannot see, for the audit record only."""
     if not _hidden(session, grant):
         return "?", "?"
@@ -310,7 +314,7 @@ def _grant_of(session: Session, grant: str) -> tuple[str, str]:
 
 def dataset_row(session: Session, dataset: str) -> DatasetRow | None:
     """A dataset's row by id, with no decision: callers judge before they use it."""
-    return session.get(DatasetRow, dataset) if _is_id(dataset) else None
+    return session.get(DatasetRow, dataset) if is_id(dataset) else None
 
 
 def add_version(
@@ -454,9 +458,9 @@ def create_grant(
 def revoke_grant(
     session: Session, subject: Subject, grant: str, *, when: datetime | None = None
 ) -> None:
-    row = session.get(GrantRow, grant) if _is_id(grant) else None
+    row = session.get(GrantRow, grant) if is_id(grant) else None
     owner, dataset = (
-        (row.tenant_id, row.dataset_id) if row is not None else _grant_of(session, grant)
+        (row.tenant_id, row.dataset_id) if row is not None else grant_owner_hidden(session, grant)
     )
     now = when or datetime.now(UTC)
     decision = judge(session, subject, Action.GRANT, Resource(owner, dataset), MANAGE, now)
@@ -468,7 +472,7 @@ def revoke_grant(
 def grants_of(session: Session, subject: Subject) -> list[Grant]:
     """The grants the subject's tenant has given."""
     rows = session.scalars(sa.select(GrantRow).where(GrantRow.tenant_id == subject.tenant))
-    return [_grant(r) for r in rows]
+    return [grant_from_row(r) for r in rows]
 
 
 def odrl_of(session: Session, subject: Subject) -> dict[str, Any]:

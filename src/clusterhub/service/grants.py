@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from clusterhub.collab import Action, Form, Purpose, Resource, Subject, decide
 from clusterhub.errors import Conflict, InputError, NotFound
-from clusterhub.service.data import _aware, _grant, _grant_of, _is_id, record
+from clusterhub.service.data import aware, grant_from_row, grant_owner_hidden, is_id, record
 from clusterhub.storage.rows import GrantRow
 
 __all__ = ["CHANGE", "KEEP", "Change", "Keep", "change_grant"]
@@ -82,25 +82,25 @@ def change_grant(
     ``grant.change`` entry in the owner's audit trail holds the decision, both ids and the
     terms before and after. See the module's docstring for why a successor."""
     now = when or datetime.now(UTC)
-    row = session.get(GrantRow, grant) if _is_id(grant) else None
+    row = session.get(GrantRow, grant) if is_id(grant) else None
     owner, dataset = (
-        (row.tenant_id, row.dataset_id) if row is not None else _grant_of(session, grant)
+        (row.tenant_id, row.dataset_id) if row is not None else grant_owner_hidden(session, grant)
     )
     resource = Resource(owner, dataset)
     # the same rules as creating or revoking a grant: only the owner's member admins
     decision = decide(subject, Action.GRANT, resource, Purpose.DATA_MANAGEMENT, [], now=now)
     if row is None or not decision.allowed:
         record(session, subject, CHANGE, resource, Purpose.DATA_MANAGEMENT, decision, now,
-               detail={"grant": grant if _is_id(grant) else "?"})  # fmt: skip
+               detail={"grant": grant if is_id(grant) else "?"})  # fmt: skip
         raise NotFound("no such grant")
-    old = _grant(row)
+    old = grant_from_row(row)
     if not old.active(now):
         raise Conflict(
             f"grant {grant} is {'revoked' if old.revoked else 'expired'}: grant anew instead"
         )
     new_form = old.form.value if isinstance(form, Keep) else form
     new_purpose = old.purpose.value if isinstance(purpose, Keep) else purpose
-    new_expires = old.expires if isinstance(expires, Keep) else _aware(expires)
+    new_expires = old.expires if isinstance(expires, Keep) else aware(expires)
     if new_form not in {f.value for f in Form}:
         raise InputError.single("raw or aggregate-only", repr(new_form), path="form")
     if new_purpose not in {p.value for p in Purpose}:
