@@ -57,6 +57,20 @@ def test_kwinana_core_is_enlarged_on_an_inset_with_numbered_sites(
     page.screenshot(path=artifacts / "overview-kwinana-inset.png", full_page=True)
 
 
+def test_the_headline_figures_fill_in_the_saving_and_the_emissions(page: Any) -> None:
+    sign_in(page, "acme-analyst", "/web/overview?cluster=harbour")
+    result = saving("harbour", 24)
+    expect(page.locator("#headline-saving")).to_have_text(
+        f"€ {round(result['saving_eur']):,} ({result['saving_pct']:.1f} %)", timeout=60_000
+    )
+    expect(page.locator("#headline-emissions")).to_have_text(
+        f"{result['joint_emissions_t']:,.1f} t CO₂"
+    )
+    page.goto("/web/overview?cluster=kwinana")  # no shared connection: nothing to optimise
+    page.wait_for_selector("main[data-ready=true]")
+    expect(page.locator("#headline-saving")).to_have_text("no shared connection")
+
+
 def test_the_saving_comes_with_the_emissions_joint_and_alone(page: Any) -> None:
     sign_in(page, "acme-analyst", "/web/overview?cluster=harbour")
     page.get_by_role("button", name="Run a 24-hour optimisation").click()
