@@ -10,25 +10,16 @@ git), or to ``$CLUSTERHUB_WEB_ARTIFACTS``.
 from __future__ import annotations
 
 import os
-import socket
-import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
 import pytest
-import uvicorn
-from sqlalchemy.orm import Session
+from browsing import PASSWORD, serving
 
 from clusterhub.collab import Role
-from clusterhub.service import identity
-from clusterhub.storage import make_engine, upgrade
-from clusterhub.web import create_site
 
-PASSWORD = "correct horse battery"
 CHROMIUM = os.environ.get("CLUSTERHUB_CHROMIUM", "/usr/bin/chromium")
 #: tenant -> its users and their roles
 USERS = {
@@ -58,39 +49,11 @@ def artifacts() -> Path:
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
-    """The app on a fresh SQLite database, served on 127.0.0.1; yields its base URL."""
-    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='clusterhub-web-')) / 'web.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as s, s.begin():
-        for tenant, users in USERS.items():
-            identity.add_tenant(s, tenant, tenant.title())
-            for user, roles in users.items():
-                identity.add_user(s, tenant, user, PASSWORD, roles)
-    engine.dispose()
-    app = create_site(url, secret="a-web-test-signing-secret-of-32-bytes")
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn within 20 s", pytrace=False)
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    """The app on a fresh SQLite database with ``USERS``, served on 127.0.0.1; its base URL."""
+    with serving(USERS) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

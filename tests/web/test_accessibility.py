@@ -9,30 +9,18 @@ axe-core comes inside the ``axe-playwright-python`` package: nothing is fetched 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from signing import sign_in
+from browsing import sign_in, violations
 
 from clusterhub.web.routes import PAGES
 
-#: The rule sets of WCAG 2.0 and 2.1, levels A and AA, as axe-core tags them.
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
 
 def audit(page: Any, artifacts: Path, name: str) -> list[str]:
-    """Run axe-core on the page as it is; write its report; return one line per violation."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
-    (artifacts / f"axe-{name}.json").write_text(json.dumps(results.response, indent=1))
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at "
-        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
-        for v in results.response["violations"]
-    ]
+    """axe-core's violations on the page as drawn, its full report kept beside the screenshots."""
+    return violations(page, report=artifacts / f"axe-{name}.json")
 
 
 def test_the_sign_in_page_has_no_accessibility_violations(page: Any, artifacts: Path) -> None:

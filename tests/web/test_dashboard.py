@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from signing import PASSWORD, sign_in
+from browsing import PASSWORD, sign_in
 
 from clusterhub.web.overview import example_overview, saving
 from clusterhub.web.routes import PAGES

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from signing import expect, needs_browser, sign_in
+from browsing import expect, needs_browser, sign_in
 
 from clusterhub.energy import DispatchOptions, compare
 from clusterhub.energy.data import gather

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from signing import expect, needs_browser, sign_in
+from browsing import expect, needs_browser, sign_in
 
 from clusterhub.errors import Conflict
 from clusterhub.web.energy import METHODS, energy_view, sharing_view

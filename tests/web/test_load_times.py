@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from signing import sign_in
+from browsing import sign_in
 
 from clusterhub.web.routes import PAGES
 

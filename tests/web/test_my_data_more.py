@@ -10,25 +10,16 @@ meet the other files' tests, which look for "the grant to tenant beta" on the sh
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from signing import PASSWORD, sign_in
-from sqlalchemy.orm import Session
+from browsing import serving, sign_in, violations
 
 from clusterhub.collab import Role
-from clusterhub.service import identity
-from clusterhub.storage import make_engine, upgrade
-from clusterhub.web import create_site
 
 try:
     from playwright.sync_api import expect
@@ -38,44 +29,13 @@ except ImportError:  # pragma: no cover - a dev dependency; CI must have it
     pytest.skip("the Python package playwright is not installed", allow_module_level=True)
 
 PURPOSE = "energy-optimization"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    """The dashboard on a fresh SQLite database of this module, acme and beta with an admin
-    each, served on a free port of 127.0.0.1; yields its base URL."""
-    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='clusterhub-web-more-')) / 'web.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as s, s.begin():
-        for tenant in ("acme", "beta"):
-            identity.add_tenant(s, tenant, tenant.title())
-            identity.add_user(s, tenant, f"{tenant}-admin", PASSWORD, (Role.MEMBER_ADMIN,))
-    engine.dispose()
-    config = uvicorn.Config(create_site(url, secret="a-web-test-signing-secret-of-32-bytes"),
-                            host="127.0.0.1", port=0, log_level="warning")  # fmt: skip
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn within 20 s", pytrace=False)
-        time.sleep(0.05)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
-
-
-def violations(page: Any, artifacts: Path, name: str) -> list[str]:
-    """axe-core's WCAG 2.1 A and AA violations of the page as it is now (report written)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
-    (artifacts / f"axe-{name}.json").write_text(json.dumps(results.response, indent=1))
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+    """The dashboard on a database of this module: acme and beta with an admin each."""
+    with serving({t: {f"{t}-admin": (Role.MEMBER_ADMIN,)} for t in ("acme", "beta")}) as url:
+        yield url
 
 
 def fetch_status(page: Any, path: str) -> int:
@@ -128,7 +88,7 @@ def test_an_owner_changes_a_grant_to_aggregates_only_and_raw_reads_stop(
     expect(edit.get_by_label("Expires")).to_have_attribute("aria-invalid", "true")
     expect(row).to_contain_text("active")
     page.screenshot(path=artifacts / "my-data-grant-edit-error.png", full_page=True)
-    assert violations(page, artifacts, "data-grant-edit") == []
+    assert violations(page, report=artifacts / "axe-data-grant-edit.json") == []
 
     # to aggregates only: the old grant is revoked, its successor is the active row
     edit.get_by_label("Expires").fill("")
@@ -212,4 +172,4 @@ def test_dead_letters_are_listed_and_replayed_with_their_receipt(
     receipts = page.get_by_role("table", name="Receipts, newest first")
     expect(receipts.locator("tbody tr").first).to_contain_text("accepted")
     page.screenshot(path=artifacts / "my-data-dead-letter-replayed.png", full_page=True)
-    assert violations(page, artifacts, "data-dead-letters") == []
+    assert violations(page, report=artifacts / "axe-data-dead-letters.json") == []

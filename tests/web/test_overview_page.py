@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from browsing import sign_in
 from playwright.sync_api import expect
-from signing import sign_in
 
 from clusterhub.web.overview import example_overview, saving
 

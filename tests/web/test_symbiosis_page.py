@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from signing import expect, needs_browser, sign_in
+from browsing import expect, needs_browser, sign_in, violations
 
 from clusterhub.errors import Conflict, InputError
 from clusterhub.examples import load_example
@@ -152,24 +152,6 @@ def test_the_endpoints_answer_signed_in_users_only_and_name_bad_fields(
         assert answer.status_code == 422
         assert [p["loc"][-1] for p in answer.json()["detail"]] == [field]
     assert analyst.client.get("/web/api/clusters/harbour/symbiosis").status_code == 409
-
-
-def violations(page: Any, where: str, *, contrast: bool = True) -> list[str]:
-    """axe-core on a part of the page as it is now: test_accessibility.py audits each page as
-    loaded, and this page's shutdown answer and its errors appear only after a click. Contrast,
-    the slow rule (seconds over a few hundred table cells), may be left to that audit: the
-    answer's tables and text use the page's own styles."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    wcag = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-    options: dict[str, Any] = {
-        "runOnly": {"type": "tag", "values": wcag},
-        "resultTypes": ["violations"],
-    }
-    if not contrast:
-        options["rules"] = {"color-contrast": {"enabled": False}}
-    results = Axe().run(page, where, options)
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
 
 
 def load_seconds(page: Any, path: str) -> float:
