@@ -53,6 +53,14 @@ class DatasetIn(BaseModel):
     columns: dict[ColumnName, Literal["number", "text", "time"]] = Field(
         min_length=1, max_length=200
     )
+    mode: Literal["replace", "append", "upsert"] = Field(
+        "replace",
+        description="replace: each version is its message's rows; append: the rows are added; "
+        "upsert: a row whose key exists replaces it, others are added",
+    )
+    key: list[ColumnName] | None = Field(
+        None, max_length=20, description="upsert only: the declared columns that identify a row"
+    )
 
 
 class VersionIn(BaseModel):
@@ -235,7 +243,10 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
 
     @app.post("/api/v1/datasets", status_code=201, tags=["datasets"])
     def create_dataset(db: Db, who: Who, body: DatasetIn) -> dict[str, str]:
-        return {"id": data.create_dataset(db, who, body.name, body.kind, body.columns)}
+        created = data.create_dataset(
+            db, who, body.name, body.kind, body.columns, mode=body.mode, key=body.key
+        )
+        return {"id": created}
 
     @app.post("/api/v1/datasets/{dataset}/versions", status_code=201, tags=["datasets"])
     def add_version(db: Db, who: Who, dataset: str, body: VersionIn) -> dict[str, int]:
@@ -254,6 +265,8 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
             "dataset": found.dataset,
             "owner": found.owner,
             "name": found.name,
+            "mode": found.mode,
+            "key": list(found.key),
             "version": found.version,
             "sha256": found.sha256,
             "rows": found.rows,

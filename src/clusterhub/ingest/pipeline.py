@@ -29,13 +29,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from clusterhub.collab import Action, Decision, Purpose, Resource, Subject, decide
-from clusterhub.collab.audit import canonical
 from clusterhub.errors import InputError, NotFound
 from clusterhub.ingest.parse import parse
-from clusterhub.service.data import check_rows, judge, record_many, write_version
+from clusterhub.service.data import check_rows, judge, record_many
+from clusterhub.service.streams import Writer, Written, check_message
 from clusterhub.storage.rows import (
     DatasetRow,
-    DatasetVersionRow,
     DeadLetterRow,
     IngestKeyRow,
     ReceiptRow,
@@ -86,9 +85,10 @@ class Receipt:
     idempotency_key: str
     received_at: datetime
     version: int | None = None
-    rows: int = 0
+    rows: int = 0  # the rows the message brought (added, or replacing others under upsert)
     problems: list[dict[str, Any]] = field(default_factory=list)
     original: str | None = None  # for a duplicate: the receipt of the accepted message
+    dataset_rows: int | None = None  # accepted: the dataset's row count in the new version
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +103,7 @@ class Receipt:
             "rows": self.rows,
             "problems": self.problems,
             "original": self.original,
+            "dataset_rows": self.dataset_rows,
         }
 
 
@@ -118,7 +119,7 @@ def _receipt(row: ReceiptRow) -> Receipt:
         id=row.id, status=row.status, channel=row.channel, target=row.target,  # type: ignore[arg-type]
         dataset=row.dataset, idempotency_key=row.idempotency_key, received_at=received,
         version=row.version, rows=row.rows, problems=json.loads(row.problems),
-        original=row.original,
+        original=row.original, dataset_rows=row.dataset_rows,
     )  # fmt: skip
 
 
@@ -159,7 +160,7 @@ def submit(
     )
     resource = Resource(message.target, dataset.id if dataset else f"name:{message.dataset}")
     decision = judge(session, subject, Action.WRITE, resource, Purpose.DATA_MANAGEMENT, now)
-    version: int | None = None
+    written: Written | None = None
     rows: list[dict[str, Any]] = []
     try:
         if dataset is None or not decision.allowed:
@@ -170,8 +171,12 @@ def submit(
                 path="dataset",
             )
         rows = parse(message.payload, message.media_type, json.loads(dataset.columns))
+        check_rows(json.loads(dataset.columns), rows)
+        check_message(dataset, rows)
         with session.begin_nested():
-            version = write_version(session, subject, dataset, rows, now)
+            writer = Writer(session, subject.user, now)
+            written = writer.add(dataset, rows)
+            writer.flush()
             session.add(IngestKeyRow(tenant_id=message.target, key=key, receipt_id=receipt_id))
     except InputError as error:
         problems = _problems(error)
@@ -192,7 +197,9 @@ def submit(
             )
         )  # fmt: skip
         return _receipt(row)
-    row = ReceiptRow(**base, status="accepted", version=version, rows=len(rows), problems="[]")
+    assert written is not None  # accepted: the try wrote it
+    row = ReceiptRow(**base, status="accepted", version=written.version, rows=len(rows),
+                     dataset_rows=written.row_count, problems="[]")  # fmt: skip
     session.add(row)
     return _receipt(row)
 
@@ -234,20 +241,15 @@ def submit_many(
             sa.select(DatasetRow).where(DatasetRow.tenant_id == tenant, DatasetRow.name.in_(names))
         )
     } if own else {}  # fmt: skip
-    latest: dict[str, int] = dict(
-        session.execute(
-            sa.select(DatasetVersionRow.dataset_id, sa.func.max(DatasetVersionRow.version))
-            .where(DatasetVersionRow.dataset_id.in_([d.id for d in datasets.values()]))
-            .group_by(DatasetVersionRow.dataset_id)
-        ).all()
-    ) if datasets else {}  # fmt: skip
+    writer = Writer(session, subject.user, now)
+    writer.prime(list(datasets.values()))
     decisions = {
         name: decide(subject, Action.WRITE, Resource(tenant, row.id), Purpose.DATA_MANAGEMENT,
                      [], now=now)
         for name, row in datasets.items()
     }  # fmt: skip
     decided: list[tuple[Resource, Decision]] = []
-    versions, new_keys, made = [], [], []
+    new_keys, made = [], []
     slow: list[int] = []
     for i in own:
         message, key = messages[i], keys[i]
@@ -259,7 +261,7 @@ def submit_many(
         }  # fmt: skip
         if key in seen:
             made.append(base | {"status": "duplicate", "rows": 0, "original": seen[key],
-                                "version": None})  # fmt: skip
+                                "version": None, "dataset_rows": None})  # fmt: skip
             out[i] = _receipt(ReceiptRow(**made[-1]))
             continue
         dataset = datasets.get(message.dataset)
@@ -270,24 +272,20 @@ def submit_many(
         try:
             rows = parse(message.payload, message.media_type, json.loads(dataset.columns))
             check_rows(json.loads(dataset.columns), rows)
+            check_message(dataset, rows)
         except InputError:
             slow.append(i)  # rejected: the one-by-one path keeps its dead letter
             continue
         decided.append((Resource(tenant, dataset.id), decision))
-        version = latest.get(dataset.id, 0) + 1
-        latest[dataset.id] = version
-        text = canonical({"rows": rows})
-        versions.append({"dataset_id": dataset.id, "tenant_id": tenant, "version": version,
-                         "rows": text, "sha256": hashlib.sha256(text.encode()).hexdigest(),
-                         "created_by": subject.user, "created_at": now})  # fmt: skip
+        written = writer.add(dataset, rows)
         new_keys.append({"tenant_id": tenant, "key": key, "receipt_id": base["id"]})
         seen[key] = str(base["id"])
-        made.append(base | {"status": "accepted", "rows": len(rows), "version": version,
-                            "original": None})  # fmt: skip
+        made.append(base | {"status": "accepted", "rows": len(rows), "version": written.version,
+                            "original": None, "dataset_rows": written.row_count})  # fmt: skip
         out[i] = _receipt(ReceiptRow(**made[-1]))
     record_many(session, subject, Action.WRITE, Purpose.DATA_MANAGEMENT, decided, now=now)
-    for table, values in ((DatasetVersionRow, versions), (IngestKeyRow, new_keys),
-                          (ReceiptRow, made)):  # fmt: skip
+    writer.flush()
+    for table, values in ((IngestKeyRow, new_keys), (ReceiptRow, made)):
         if values:
             session.execute(sa.insert(table), values)
     # the rest are rejected; a key accepted later in the batch must not make them duplicates

@@ -18,7 +18,6 @@ budget.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +32,8 @@ from clusterhub.collab.period import bucket
 from clusterhub.collab.privacy import Budget, Privacy
 from clusterhub.errors import Conflict, NotFound
 from clusterhub.service.data import dataset_row, judge, owner_of, record
-from clusterhub.storage.rows import DatasetRow, DatasetVersionRow, PrivacySpendRow, TenantRow
+from clusterhub.service.streams import content
+from clusterhub.storage.rows import DatasetRow, PrivacySpendRow, TenantRow
 
 __all__ = [
     "SECTOR",
@@ -183,13 +183,8 @@ def aggregate(
 
 
 def _records(session: Session, dataset: DatasetRow) -> pd.DataFrame | None:
-    latest = session.scalars(
-        sa.select(DatasetVersionRow)
-        .where(DatasetVersionRow.dataset_id == dataset.id)
-        .order_by(DatasetVersionRow.version.desc())
-        .limit(1)
-    ).first()
-    return None if latest is None else pd.DataFrame(json.loads(latest.rows)["rows"])
+    latest = content(session, dataset)
+    return None if latest is None else pd.DataFrame(latest.rows)
 
 
 def _charge(  # noqa: PLR0917 - the release's parts, as they are audited

@@ -1,5 +1,5 @@
-"""The signed-in tenant's own datasets as a list: names, kinds, declared columns and how many
-versions each has, never their rows.
+"""The signed-in tenant's own datasets as a list: names, kinds, declared columns, write modes
+(and upsert keys) and how many versions each has, never their rows.
 
 Why no decision and no audit entry: the list is the asking tenant's own metadata (like
 ``grants_of`` and the ingest receipts), so no other tenant's dataset can appear, and on
@@ -42,6 +42,8 @@ def datasets_of(session: Session, subject: Subject) -> list[dict[str, Any]]:
             "name": row.name,
             "kind": row.kind,
             "columns": json.loads(row.columns),
+            "mode": row.mode,
+            "key": json.loads(row.key) if row.key else [],
             "versions": int(version or 0),
             "created_at": row.created_at.isoformat(),
         }

@@ -10,7 +10,6 @@ there": a tenant probing another tenant's ids must learn nothing, so both are ``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,11 +37,11 @@ from clusterhub.collab import (
 )
 from clusterhub.collab.audit import GENESIS, Entry, canonical, seal
 from clusterhub.errors import Conflict, InputError, NotFound, Problem
+from clusterhub.service.streams import Content, Writer, check_message, check_mode, content
 from clusterhub.storage.rows import (
     AuditHeadRow,
     AuditRow,
     DatasetRow,
-    DatasetVersionRow,
     GrantRow,
 )
 
@@ -245,12 +244,22 @@ class DatasetVersion:
     rows: list[dict[str, Any]]
     sha256: str
     created_at: datetime
+    mode: str = "replace"
+    key: tuple[str, ...] = ()
 
 
 def create_dataset(
-    session: Session, subject: Subject, name: str, kind: str, columns: Mapping[str, str]
+    session: Session,
+    subject: Subject,
+    name: str,
+    kind: str,
+    columns: Mapping[str, str],
+    *,
+    mode: str = "replace",
+    key: Sequence[str] | None = None,
 ) -> str:
-    """A new dataset of the subject's tenant with its declared columns (name -> type)."""
+    """A new dataset of the subject's tenant with its declared columns (name -> type) and its
+    write mode (``streams``: replace, append, or upsert by ``key`` columns)."""
     if subject.tenant is None:
         raise NotFound("no such dataset")
     if kind not in KINDS:
@@ -259,6 +268,7 @@ def create_dataset(
         raise InputError.single(
             "columns typed number, text or time", str(dict(columns)), path="columns"
         )
+    kept = check_mode(columns, mode, key)
     dataset = str(uuid.uuid4())
     now = datetime.now(UTC)
     decision = judge(session, subject, Action.WRITE, Resource(subject.tenant, dataset), MANAGE, now)
@@ -273,7 +283,8 @@ def create_dataset(
         raise Conflict(f"this tenant already has a dataset named {name!r}")
     session.add(
         DatasetRow(id=dataset, tenant_id=subject.tenant, name=name, kind=kind,
-                   columns=json.dumps(dict(columns)), created_at=now)
+                   columns=json.dumps(dict(columns)), created_at=now, mode=mode,
+                   key=json.dumps(kept) if kept else None)
     )  # fmt: skip
     return dataset
 
@@ -358,23 +369,15 @@ def write_version(
     rows: Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> int:
-    """Check ``rows`` against the declared columns and append them as the next version. No
-    decision here: the caller has judged the write (``add_version``, the ingest pipeline)."""
-    dataset = row.id
+    """Check ``rows`` against the declared columns and write them as the next version, as the
+    dataset's mode says. No decision here: the caller has judged the write (``add_version``,
+    the ingest pipeline)."""
     check_rows(json.loads(row.columns), rows)
-    text = canonical({"rows": list(rows)})
-    latest = session.scalar(
-        sa.select(sa.func.max(DatasetVersionRow.version)).where(
-            DatasetVersionRow.dataset_id == dataset
-        )
-    )
-    version = (latest or 0) + 1
-    session.add(
-        DatasetVersionRow(dataset_id=dataset, tenant_id=row.tenant_id, version=version, rows=text,
-                          sha256=hashlib.sha256(text.encode()).hexdigest(),
-                          created_by=subject.user, created_at=now)
-    )  # fmt: skip
-    return version
+    check_message(row, rows)
+    writer = Writer(session, subject.user, now)
+    written = writer.add(row, rows)
+    writer.flush()
+    return written.version
 
 
 def read_dataset(
@@ -393,7 +396,7 @@ def read_dataset(
     decision = judge(session, subject, Action.READ, Resource(owner, dataset), purpose, now)
     if row is None or not decision.allowed:
         raise NotFound("no such dataset")
-    stored = stored_version(session, dataset, version or None)
+    stored = content(session, row, version or None)
     if stored is None:
         raise NotFound("no such dataset version")
     return DatasetVersion(
@@ -401,23 +404,19 @@ def read_dataset(
         owner=row.tenant_id,
         name=row.name,
         version=stored.version,
-        rows=json.loads(stored.rows)["rows"],
+        rows=stored.rows,
         sha256=stored.sha256,
         created_at=stored.created_at,
+        mode=row.mode,
+        key=tuple(json.loads(row.key)) if row.key else (),
     )
 
 
-def stored_version(
-    session: Session, dataset: str, version: int | None = None
-) -> DatasetVersionRow | None:
-    """A version of a dataset, the latest when ``version`` is None (no decision: callers judge)."""
-    query = sa.select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset)
-    query = (
-        query.where(DatasetVersionRow.version == version)
-        if version is not None
-        else query.order_by(DatasetVersionRow.version.desc())
-    )
-    return session.scalars(query.limit(1)).first()
+def stored_version(session: Session, dataset: str, version: int | None = None) -> Content | None:
+    """A version of a dataset as read (its rows materialised under append and upsert), the
+    latest when ``version`` is None (no decision: callers judge)."""
+    row = dataset_row(session, dataset)
+    return None if row is None else content(session, row, version)
 
 
 # --- grants --------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from clusterhub.collab.audit import canonical
 from clusterhub.errors import ClusterhubError, InputError, NotFound
 from clusterhub.examples import EXAMPLES, load_example
 from clusterhub.model import Cluster, loads
-from clusterhub.service.data import judge, stored_version
+from clusterhub.service.data import judge
 from clusterhub.service.run_engines import (
     ENGINE_RUNS,
     RunRequest,
@@ -47,6 +47,7 @@ from clusterhub.service.run_engines import (
     with_profiles,
     with_streams,
 )
+from clusterhub.service.streams import content
 from clusterhub.sharing import Method
 from clusterhub.storage.rows import DatasetRow, RunResultRow, RunRow
 
@@ -82,7 +83,7 @@ def _member_input(
     decision = judge(session, subject, Action.COMPUTE, resource, purpose, now)
     if row is None or not decision.allowed or decision.form is None:
         return NOT_SHARED.format(name=name, purpose=purpose.value)
-    stored = stored_version(session, row.id, version)
+    stored = content(session, row, version)
     if stored is None:
         return f"{name} has no version" + (f" {version}" if version is not None else "")
     return SharedInput(
@@ -90,7 +91,7 @@ def _member_input(
         dataset=row.id,
         version=stored.version,
         sha256=stored.sha256,
-        rows=json.loads(stored.rows)["rows"],
+        rows=stored.rows,
         form=decision.form,
     )
 

@@ -19,6 +19,7 @@ __all__ = [
     "Base",
     "ClusterRow",
     "ClusterVersionRow",
+    "DatasetRecordRow",
     "DatasetRow",
     "DatasetVersionRow",
     "GrantRow",
@@ -131,10 +132,17 @@ class DatasetRow(Base):
     created_at: Mapped[datetime]
     # the total epsilon its owner allows differentially private releases to spend
     privacy_epsilon: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default="1.0")
+    # how a new version relates to the one before: replace | append | upsert (fixed at creation)
+    mode: Mapped[str] = mapped_column(sa.String(16), default="replace", server_default="replace")
+    key: Mapped[str | None] = mapped_column(sa.Text, default=None)  # JSON list: upsert's key
 
 
 class DatasetVersionRow(Base):
-    """One accepted state of a dataset; written once, never updated or deleted."""
+    """One accepted state of a dataset; written once, never updated or deleted.
+
+    ``rows`` holds what the message brought: the whole content under ``replace``, the rows it
+    added or replaced under ``append`` and ``upsert`` (whose content is materialised from
+    ``DatasetRecordRow``); ``sha256`` is the hash of that text."""
 
     __tablename__ = "dataset_versions"
     __table_args__ = (sa.UniqueConstraint("dataset_id", "version"),)
@@ -147,6 +155,32 @@ class DatasetVersionRow(Base):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     created_by: Mapped[str] = mapped_column(sa.String(128))
     created_at: Mapped[datetime]
+    row_count: Mapped[int | None] = mapped_column(default=None)  # the content's, at this version
+
+
+class DatasetRecordRow(Base):
+    """One row of an append or upsert dataset, valid from the version that added it until the
+    version that replaced it (none: still current). Written with its version; the only change
+    ever made is setting ``replaced_in`` once.
+
+    Why rows with a validity range: every version stays readable exactly (a run on version 3
+    reproduces after version 10) while a write stores only the message's rows, not a copy of
+    the dataset."""
+
+    __tablename__ = "dataset_records"
+    __table_args__ = (
+        sa.Index("ix_dataset_records_current", "dataset_id", "replaced_in", "ordinal"),
+        sa.Index("ix_dataset_records_key", "dataset_id", "key_hash"),
+        sa.Index("ix_dataset_records_added", "dataset_id", "added_in"),
+    )
+
+    dataset_id: Mapped[str] = mapped_column(sa.ForeignKey("datasets.id"), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # its place
+    added_in: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # a version
+    replaced_in: Mapped[int | None] = mapped_column(default=None)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    key_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)  # upsert only
+    record: Mapped[str] = mapped_column(sa.Text)  # the row as canonical JSON
 
 
 class GrantRow(Base):
@@ -249,6 +283,7 @@ class ReceiptRow(Base):
     status: Mapped[str] = mapped_column(sa.String(16))
     version: Mapped[int | None] = mapped_column(default=None)
     rows: Mapped[int] = mapped_column(default=0)
+    dataset_rows: Mapped[int | None] = mapped_column(default=None)  # the dataset's, after it
     problems: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON
     sender: Mapped[str] = mapped_column(sa.String(256))
     original: Mapped[str | None] = mapped_column(sa.String(36), default=None)  # of a duplicate

@@ -10,8 +10,9 @@ async function loadDatasets() {
   const list = ok ? body : [];
   names = Object.fromEntries(list.map((d) => [d.id, d.name]));
   document.getElementById("datasets").replaceChildren(table("Datasets of " + me.tenant,
-    ["Name", "Kind", "Columns", "Latest version"],
+    ["Name", "Kind", "Columns", "Mode", "Latest version"],
     list.map((d) => [d.name, d.kind, Object.entries(d.columns).map(([c, t]) => c + " (" + t + ")").join(", "),
+      d.mode === "upsert" ? "upsert by " + d.key.join(", ") : d.mode,
       { text: d.versions || "none yet", num: true }]),
     "No datasets yet: create one below."));
   for (const id of ["grant-dataset", "upload-dataset"]) {
