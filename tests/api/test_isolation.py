@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import jwt
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
@@ -71,6 +72,13 @@ class World:
     groups: dict[str, set[str]] = field(default_factory=dict)  # group -> tenants
     requests: int = 0
     leaks: list[str] = field(default_factory=list)
+    # issue 15 item 1: each tenant's "agg-meter" dataset and the rows of each of its versions,
+    # and every exact cell told to each tenant: (its rows as (tenant, version, row), value)
+    meters: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, list[list[dict[str, object]]]] = field(default_factory=dict)
+    told: dict[str, list[tuple[frozenset[tuple[str, int, int]], float]]] = field(
+        default_factory=dict
+    )
 
 
 @pytest.fixture(
@@ -381,6 +389,125 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
                 assert answer.status_code == 404, answer.text
             listed = self._call("get", "/api/v1/groups", user).json()
             assert listed == {g: sorted(t) for g, t in sorted(world.groups.items()) if t}
+
+        # --- issue 15 item 1: differencing exact aggregates across queries ---------------------
+        # The three tenants' "agg-meter" datasets live apart from the datasets above (the other
+        # moves neither aim at them nor change their grants): the model below knows every
+        # version's rows, and from everything the service told a tenant it solves for each
+        # other tenant's figures (a version's total, one day of it) as an attacker would.
+        def _meters(self) -> None:
+            for tenant in TENANTS:
+                if tenant in world.meters:
+                    continue
+                admin = f"{tenant}-{Role.MEMBER_ADMIN.value}"
+                made = self._call("post", "/api/v1/datasets", admin, json={
+                    "name": "agg-meter", "kind": "table",
+                    "columns": {"time": "time", "asset": "text", "value": "number"}})  # fmt: skip
+                assert made.status_code == 201, made.text
+                world.meters[tenant] = made.json()["id"]
+                world.versions[tenant] = []
+                self._upload(tenant, 7 + TENANTS.index(tenant))
+                granted = self._call("post", "/api/v1/grants", admin, json={
+                    "dataset": world.meters[tenant], "grantee_kind": "cluster",
+                    "grantee": "cluster", "purpose": PURPOSES[0],
+                    "form": "aggregate-only"})  # fmt: skip
+                assert granted.status_code == 201, granted.text
+
+        def _upload(self, tenant: str, seed: int) -> None:
+            rng = np.random.default_rng(seed)
+            rows: list[dict[str, object]] = [
+                {"time": f"2026-01-0{int(rng.integers(1, 4))}T10:00",
+                 "asset": str(rng.choice(["x", "y", "z"])), "value": float(rng.integers(1, 50))}
+                for _ in range(int(rng.integers(1, 5)))
+            ]  # fmt: skip
+            admin = f"{tenant}-{Role.MEMBER_ADMIN.value}"
+            answer = self._call("post", f"/api/v1/datasets/{world.meters[tenant]}/versions",
+                                admin, json={"rows": rows})  # fmt: skip
+            assert answer.status_code == 201, answer.text
+            world.versions[tenant].append(rows)
+
+        @rule(user=st.sampled_from(users), seed=st.integers(0, 10**6),
+              move=st.sampled_from(["upload", "total", "day", "asset", "asset-day",
+                                    "month"]))  # fmt: skip
+        def aggregate_differencing(self, user: str, seed: int, move: str) -> None:
+            """Overlapping exact aggregates (the total, by day, by asset, by both, by month),
+            and new versions between them: no other tenant's figure may follow from all that
+            the asking tenant was told, by subtraction or by solving the system."""
+            self._meters()
+            tenant = world.users[user][0]
+            if move == "upload":
+                self._upload(tenant, seed)
+                return
+            params = {"total": {}, "day": {"period": "day"}, "asset": {"by": "asset"},
+                      "asset-day": {"by": "asset", "period": "day"},
+                      "month": {"period": "month"}}[move]  # fmt: skip
+            query = {"name": "agg-meter", "value": "value", "purpose": PURPOSES[0], **params}
+            answer = self._call("get", "/api/v1/aggregates", user, params=query)
+            assert answer.status_code == 200, answer.text
+            atoms = {(t, len(v) - 1, i): r for t, v in world.versions.items()
+                     for i, r in enumerate(v[-1])}  # fmt: skip
+
+            def key(row: dict[str, object]) -> list[str]:
+                day = str(row["time"])[:10]
+                return {
+                    "total": [],
+                    "day": [day],
+                    "asset": [str(row["asset"])],
+                    "asset-day": [str(row["asset"]), day],
+                    "month": [day[:7]],
+                }[move]
+
+            cells = answer.json()
+            told = world.told.setdefault(tenant, [])
+            hidden: set[tuple[str, int, int]] = set()
+            for index, cell in enumerate(cells):
+                last = index == len(cells) - 1
+                rows = frozenset(a for a, r in atoms.items() if last or key(r) == cell["group"])
+                if cell["suppressed"]:
+                    hidden |= rows
+                    continue
+                truth = sum(float(atoms[a]["value"]) for a in rows)  # type: ignore[arg-type]
+                assert cell["value"] == pytest.approx(truth), (cell, move)  # the model is right
+                told.append((rows, float(cell["value"])))
+            # the direct attack: a released total minus the released cells is the hidden rest
+            owners = {a[0] for a in hidden} - {tenant}
+            if cells and not cells[-1]["suppressed"] and len(cells) > 1 and len(owners) == 1:
+                world.leaks.append(f"{tenant} subtracts to {owners.pop()}'s hidden cells ({move})")
+            self._solve(tenant)
+
+        def _solve(self, tenant: str) -> None:
+            """Every other tenant's version totals and single days, against the row space of
+            all cells told to ``tenant`` (its own rows known to it): determined means leaked."""
+            told = world.told.get(tenant, [])
+            columns = sorted({a for rows, _ in told for a in rows if a[0] != tenant})
+            if not told or not columns:
+                return
+            where = {a: j for j, a in enumerate(columns)}
+            matrix = np.zeros((len(told), len(columns)))
+            for i, (rows, _) in enumerate(told):
+                matrix[i, [where[a] for a in rows if a in where]] = 1.0
+            figures, names = [], []
+            for other, versions in world.versions.items():
+                for v, rows in enumerate(versions):
+                    days = {str(r["time"])[:10] for r in rows}
+                    for part in [None, *sorted(days)]:
+                        members = [(other, v, i) for i, r in enumerate(rows)
+                                   if part in (None, str(r["time"])[:10])]  # fmt: skip
+                        if other == tenant or any(a not in where for a in members):
+                            continue  # a row in no cell told leaves the figure open
+                        figure = np.zeros(len(columns))
+                        figure[[where[a] for a in members]] = 1.0
+                        figures.append(figure)
+                        names.append(f"{other} v{v} {part or 'total'}")
+            if not figures:
+                return
+            _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+            basis = vt[singular > 1e-9 * max(1.0, float(singular.max(initial=0.0)))]
+            stack = np.array(figures)
+            residual = np.linalg.norm(stack - (stack @ basis.T) @ basis, axis=1)
+            for name, left in zip(names, residual, strict=True):
+                if left < 1e-6:
+                    world.leaks.append(f"{tenant} solves for {name}")
 
         @invariant()
         def nothing_leaked(self) -> None:

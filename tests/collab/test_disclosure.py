@@ -95,3 +95,26 @@ def test_a_thousand_differencing_attacks_reveal_no_company_within_ten_percent() 
         width = bounds[:, 1] - bounds[:, 0]
         disclosed += int(np.any(width <= 0.2 * truth))
     assert disclosed == 0
+
+
+def _hours(moving: list[float], others: float | None = None) -> pd.DataFrame:
+    """Four companies by hour: ``a`` follows ``moving``; the others are flat at ``others``
+    or, when it is None, move like ``a``."""
+    rows = [(h, "a", v) for h, v in enumerate(moving)]
+    for company in "bcd":
+        rows += [(h, company, others if others is not None else v + 1.0)
+                 for h, v in enumerate(moving)]  # fmt: skip
+    return pd.DataFrame(rows, columns=["hour", "company", "mw"])
+
+
+def test_a_series_over_time_does_not_show_one_members_profile() -> None:
+    profile = [2.0, 9.0, 4.0, 12.0, 3.0, 8.0]
+    flat = safe_table(_hours(profile, 10.0), by=["hour"], value="mw",
+                      contributor="company", time="hour")  # fmt: skip
+    assert all(c.suppressed and "ups and downs" in c.reason for c in flat[:-1])
+    assert flat[-1].value == sum(profile) + 3 * 60.0  # the total over the hours stays
+    alike = safe_table(_hours(profile), by=["hour"], value="mw", contributor="company",
+                       time="hour")  # fmt: skip
+    assert not any(c.suppressed for c in alike)
+    untimed = safe_table(_hours(profile, 10.0), by=["hour"], value="mw", contributor="company")
+    assert not any(c.suppressed for c in untimed)  # the rule is for time buckets only

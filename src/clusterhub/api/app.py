@@ -28,11 +28,13 @@ from clusterhub.api.grants import add_grant_routes
 from clusterhub.api.ingest import add_ingest_routes
 from clusterhub.api.keys import add_key_routes
 from clusterhub.api.operations import add_operation_routes
+from clusterhub.api.releases import add_release_routes
 from clusterhub.collab import Subject
 from clusterhub.collab.privacy import DP_STATISTICS, Privacy
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
 from clusterhub.service import aggregates as aggregation
 from clusterhub.service import data, identity
+from clusterhub.service.releases import LEFT_OUT
 from clusterhub.storage.url import make_engine
 
 __all__ = ["create_app"]
@@ -363,13 +365,16 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
             Query(ge=-1e12, le=1e12, description="with dp: clamp each company's value to"),
         ] = None,
     ) -> list[dict[str, Any]]:
-        """A cluster-level aggregate: only cells over at least 3 companies, none dominant;
-        optionally differentially private, charged to each contributing dataset's budget."""
+        """A cluster-level aggregate: only cells over at least 3 companies, none dominant, no
+        company's figures by difference with earlier exact answers to the tenant; optionally
+        differentially private, charged to each contributing dataset's budget. Exact answers
+        leave out (and count) datasets whose owners allow only private releases."""
         privacy = _privacy(statistic, epsilon, lower, upper) if dp else None
         if isinstance(privacy, str):  # nothing is read: nothing to release or to audit
             return [{"group": ["total"], "value": None, "contributors": None, "suppressed": True,
-                     "reason": privacy, "epsilon": None, "noise_scale": None}]  # fmt: skip
-        cells = aggregation.aggregate(
+                     "reason": privacy, "epsilon": None, "noise_scale": None,
+                     "left_out": 0, "left_out_reason": None}]  # fmt: skip
+        table = aggregation.aggregate(
             db, who, name=name, value=value, purpose=purpose,
             by=[c.strip() for c in (by or "").split(",") if c.strip()],
             statistic=statistic, period=period, time=time, privacy=privacy, now=ident.now(),
@@ -383,11 +388,16 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
                 "reason": c.reason or None,
                 "epsilon": c.epsilon,
                 "noise_scale": c.noise_scale,
+                "left_out": table.left_out,
+                "left_out_reason": f"{table.left_out} datasets left out: {LEFT_OUT}"
+                if table.left_out
+                else None,
             }
-            for c in cells
+            for c in table.cells
         ]
 
     add_key_routes(app, session, subject, ident.now)
+    add_release_routes(app, session, subject)
     add_operation_routes(app, session, subject, ident.now)
     add_ingest_routes(app, session, subject, ident.now)
 

@@ -59,23 +59,33 @@ def safe_table(
     rules: Rules | None = None,
     total: bool = True,
     privacy: Privacy | None = None,
+    time: str | None = None,
 ) -> list[Cell]:
     """Aggregate ``value`` per group of ``by`` (and a total row when ``total``), each cell
     released only when safe. Several rows of one contributor in a cell count as one
-    contributor (their values summed). With ``privacy``, every released cell carries Laplace
-    noise and the epsilon is split evenly over all cells of the table (see ``privacy``)."""
+    contributor (their values summed). ``time`` names the column of ``by`` that is a time
+    bucket: a series over it is withheld when one contributor makes most of its ups and downs
+    (see ``_shapes``). With ``privacy``, every released cell carries Laplace noise and the
+    epsilon is split evenly over all cells of the table (see ``privacy``)."""
     rules = rules or Rules()
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {', '.join(STATISTICS)}")
     if privacy is not None and statistic not in DP_STATISTICS:
         raise ValueError(f"with differential privacy, statistic must be one of {DP_STATISTICS}")
     per = frame.groupby([*by, contributor], dropna=False)[value].sum().reset_index()
+    shaped = (
+        _shapes(per, by, time=time, value=value, contributor=contributor, rules=rules)
+        if time is not None and time in by
+        else set()
+    )
     cells: list[Cell] = []
     inputs: list[pd.Series] = []  # each cell's values, one per contributor
     for key, group in per.groupby(list(by), dropna=False, sort=True):
-        cells.append(
-            _cell(key if isinstance(key, tuple) else (key,), group[value], rules, statistic)
-        )
+        group_key = key if isinstance(key, tuple) else (key,)
+        cell = _cell(group_key, group[value], rules, statistic)
+        if not cell.suppressed and _slice(group_key, by, time) in shaped:
+            cell = Cell(group_key, None, cell.contributors, SHAPE.format(rules.p))
+        cells.append(cell)
         inputs.append(group[value])
     if len(cells) > 1:
         _complement(cells)
@@ -89,6 +99,50 @@ def safe_table(
             _noisy(c, v, statistic, share, privacy) for c, v in zip(cells, inputs, strict=True)
         ]
     return cells
+
+
+SHAPE = "over time one contributor makes more than {:.0%} of the ups and downs"
+
+
+def _slice(key: tuple[object, ...], by: Sequence[str], time: str | None) -> tuple[object, ...]:
+    """A cell's series: its group without the time bucket."""
+    return tuple(k for k, b in zip(key, by, strict=True) if b != time)
+
+
+def _shapes(
+    per: pd.DataFrame, by: Sequence[str], *, time: str, value: str, contributor: str,
+    rules: Rules,
+) -> set[tuple[object, ...]]:  # fmt: skip
+    """The series (groups without the time bucket) whose breakdown over time would show one
+    contributor's profile: when the others are flat, the released series moves exactly as that
+    one does, even though every cell passes the k and dominance rules. A contributor's variation
+    is the sum of absolute deviations of its values (zero where it has none) from its own mean
+    over the series' buckets; a series is withheld when one contributor has more than ``p`` of
+    the contributors' variation together."""
+    rest = [b for b in by if b != time]
+    buckets = per[[*rest, time]].drop_duplicates()
+    members = per[[*rest, contributor]].drop_duplicates()
+    grid = members.merge(buckets, on=rest) if rest else members.merge(buckets, how="cross")
+    grid = grid.merge(per, on=[*rest, contributor, time], how="left")
+    grid[value] = grid[value].fillna(0.0)
+    own = [*rest, contributor]
+    grid["deviation"] = (
+        grid[value] - grid.groupby(own, dropna=False)[value].transform("mean")
+    ).abs()
+    deviation = grid.groupby(own, dropna=False)["deviation"].sum().reset_index()
+    if not rest:
+        deviation["slice"] = 0
+        rest = ["slice"]
+    series = deviation.groupby(rest, dropna=False)["deviation"].agg(["max", "sum"])
+    width = buckets.groupby(rest, dropna=False)[time].nunique() if rest != ["slice"] else None
+    share = (series["max"] / series["sum"]).where(series["sum"] > 0, 0.0)
+    if width is not None:
+        share = share.where(width.reindex(share.index) > 1, 0.0)
+    elif buckets.shape[0] < 2:
+        return set()
+    if rest == ["slice"]:
+        return {()} if float(share.iloc[0]) > rules.p else set()
+    return {k if isinstance(k, tuple) else (k,) for k, v in share.items() if v > rules.p}
 
 
 def _noisy(cell: Cell, values: pd.Series, statistic: str, epsilon: float, privacy: Privacy) -> Cell:

@@ -14,6 +14,14 @@ well. Every charge and every refusal is an audit entry, written in the same tran
 spend itself; on PostgreSQL the audit head's row lock (taken by the first decision of the
 request) serialises concurrent releases, so two requests cannot both spend the last of a
 budget.
+
+Why exact cells pass a second audit (``service.releases``): each table is safe alone, but a
+tenant that asks several (a table by two dimensions and the cluster total, period totals and
+their days) could subtract them; every exact sum or mean released to a tenant is kept, and a
+new cell that would single out one company's figures with them is withheld. Why an owner may
+ask for differentially private releases only: noise protects nothing while exact answers to
+the same question stay available, so such a dataset is left out of exact tables (the answer
+says how many were) and used by private ones.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,6 +41,7 @@ from clusterhub.collab.period import bucket
 from clusterhub.collab.privacy import Budget, Privacy
 from clusterhub.errors import Conflict, NotFound
 from clusterhub.service.data import dataset_row, judge, owner_of, record
+from clusterhub.service.releases import BLOCK, LINEAR, PRIVATE_ONLY, ROW, audited
 from clusterhub.service.streams import content
 from clusterhub.storage.rows import DatasetRow, PrivacySpendRow, TenantRow
 
@@ -40,6 +50,7 @@ __all__ = [
     "UNSPECIFIED",
     "BudgetExhausted",
     "BudgetState",
+    "Table",
     "aggregate",
     "privacy_budget",
     "set_privacy_budget",
@@ -65,6 +76,12 @@ class BudgetState:
     spent: float
     remaining: float
     releases: int
+
+
+@dataclass(frozen=True)
+class Table:
+    cells: list[Cell]
+    left_out: int = 0  # datasets left out of an exact table: their owners allow only dp
 
 
 def _budget(session: Session, dataset: DatasetRow) -> tuple[Budget, int]:
@@ -125,32 +142,41 @@ def aggregate(
     privacy: Privacy | None = None,
     rules: Rules | None = None,
     now: datetime | None = None,
-) -> list[Cell]:
+) -> Table:
     """A cluster-level aggregate of ``value`` over every tenant's dataset called ``name`` that
     the subject may aggregate for ``purpose`` (each decision audited), grouped by ``by``
     (``"sector"`` being the contributor's sector) and by the ``period`` of column ``time``,
     released cell by cell only when safe: at least k companies, none dominant, complementary
-    suppression; with ``privacy``, noisy and charged to every contributing dataset."""
+    suppression, and (exact sums and means) no company's figures by difference with what was
+    released to the tenant before; with ``privacy``, noisy and charged to every contributing
+    dataset. Without ``privacy``, datasets whose owners allow only private releases are left
+    out (and counted)."""
     now = now or datetime.now(UTC)
     groups = list(dict.fromkeys([*by, *([PERIOD] if period else [])]))
     if value in groups:  # nothing is read: nothing to release or to audit
-        return [Cell(("total",), None, 0, "the value cannot also be a grouping")]
+        return Table([Cell(("total",), None, 0, "the value cannot also be a grouping")])
     joined = {SECTOR, *([PERIOD] if period else [])}  # made by the service, not read from rows
     needed = list(dict.fromkeys([value, *(c for c in by if c not in joined)]))
     if period:
         needed = list(dict.fromkeys([*needed, time]))
     frames: list[pd.DataFrame] = []
     contributing: list[DatasetRow] = []
+    left_out = 0
     for row in session.scalars(sa.select(DatasetRow).where(DatasetRow.name == name)):
         decision = judge(
             session, subject, Action.AGGREGATE, Resource(row.tenant_id, row.id), purpose, now
         )
         if not decision.allowed:
             continue
-        records = _records(session, row)
+        if privacy is None and row.release == PRIVATE_ONLY:
+            left_out += 1
+            continue
+        version, records = _records(session, row)
         if records is None or any(c not in records.columns for c in needed):
             continue
         frame = records[needed].copy()
+        frame[BLOCK] = f"{row.tenant_id}/{row.id}/{version}"
+        frame[ROW] = np.arange(len(frame))
         frame[value] = pd.to_numeric(frame[value], errors="coerce")
         if SECTOR in groups:
             tenant = session.get(TenantRow, row.tenant_id)
@@ -161,16 +187,17 @@ def aggregate(
         if frame.empty:
             continue
         frame["tenant"] = row.tenant_id
-        frames.append(frame[["tenant", value, *groups]])
+        frames.append(frame[["tenant", value, *groups, BLOCK, ROW]])
         contributing.append(row)
     if not frames:
-        return [Cell(("total",), None, 0, f"fewer than {(rules or Rules()).k} contributors")]
+        why = f"fewer than {(rules or Rules()).k} contributors"
+        return Table([Cell(("total",), None, 0, why)], left_out)
     if privacy is not None:
         _charge(session, subject, contributing, privacy.epsilon, purpose, now)
     frame = pd.concat(frames, ignore_index=True)
     if not groups:  # one cell: the whole cluster
         frame = frame.assign(cluster="total")
-    return safe_table(
+    cells = safe_table(
         frame,
         by=groups or ["cluster"],
         value=value,
@@ -179,12 +206,19 @@ def aggregate(
         rules=rules,
         total=bool(groups),
         privacy=privacy,
+        time=time if time in groups else (PERIOD if period else None),
     )
+    if privacy is None and statistic in LINEAR:
+        cells = audited(session, subject, name=name, value=value, statistic=statistic,
+                        frame=frame, groups=groups, cells=cells, now=now)  # fmt: skip
+    return Table(cells, left_out)
 
 
-def _records(session: Session, dataset: DatasetRow) -> pd.DataFrame | None:
+def _records(session: Session, dataset: DatasetRow) -> tuple[int, pd.DataFrame | None]:
     latest = content(session, dataset)
-    return None if latest is None else pd.DataFrame(latest.rows)
+    if latest is None:
+        return 0, None
+    return latest.version, pd.DataFrame(latest.rows)
 
 
 def _charge(  # noqa: PLR0917 - the release's parts, as they are audited

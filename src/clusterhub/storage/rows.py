@@ -24,6 +24,7 @@ __all__ = [
     "DatasetVersionRow",
     "GrantRow",
     "PrivacySpendRow",
+    "ReleaseRow",
     "TenantRow",
     "UserRow",
 ]
@@ -135,6 +136,8 @@ class DatasetRow(Base):
     # how a new version relates to the one before: replace | append | upsert (fixed at creation)
     mode: Mapped[str] = mapped_column(sa.String(16), default="replace", server_default="replace")
     key: Mapped[str | None] = mapped_column(sa.Text, default=None)  # JSON list: upsert's key
+    # which releases its owner allows: "exact" (safe-table rules, audited) or "private-only"
+    release: Mapped[str] = mapped_column(sa.String(16), default="exact", server_default="exact")
 
 
 class DatasetVersionRow(Base):
@@ -211,6 +214,25 @@ class PrivacySpendRow(Base):
     tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)  # owner
     epsilon: Mapped[float] = mapped_column(sa.Float)
     spent_by: Mapped[str] = mapped_column(sa.String(64))  # the tenant that asked
+    created_at: Mapped[datetime]
+
+
+class ReleaseRow(Base):
+    """One exact cell released to a tenant: what it said and exactly which rows of which
+    dataset versions it covered (``{"tenant/dataset/version": [[start, stop], ...]}``), so that
+    later releases of the same data to the same tenant are audited against it; appended only."""
+
+    __tablename__ = "aggregate_releases"
+    __table_args__ = (sa.Index("ix_aggregate_releases_data", "tenant_id", "name", "value_column"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"))  # who was told
+    name: Mapped[str] = mapped_column(sa.String(128))  # the datasets' name
+    value_column: Mapped[str] = mapped_column(sa.String(128))
+    statistic: Mapped[str] = mapped_column(sa.String(16))
+    cell: Mapped[str] = mapped_column(sa.Text)  # JSON: the cell's group
+    value: Mapped[float] = mapped_column(sa.Float)
+    atoms: Mapped[str] = mapped_column(sa.Text)  # JSON, as above
     created_at: Mapped[datetime]
 
 
