@@ -2,11 +2,13 @@
 attacker swaps ids, purposes, tokens and payloads; not one cross-tenant read may succeed.
 
 The reference model below knows every dataset, its owner and every grant, every API key and
-group; after each request
-the service's answer must agree with it: a read succeeds only for the owner or under an active
-raw grant to the reader's tenant for exactly the stated purpose, and every refusal looks the
-same (404) whether or not the object exists. The suite runs at least 10,000 requests on each
-backend (SQLite and PostgreSQL).
+group, and the tenants each grant to a group names (its members when granted, and those the
+owner consented to since; a tenant that leaves is struck off); after each request the service's
+answer must agree with it: a read succeeds only for the owner or under an active raw grant for
+exactly the stated purpose to the reader's tenant, or to a group the reader is in and named by,
+and every refusal looks the same (404) whether or not the object exists (the one 403: an operator
+changing its own tenant's groups). The suite runs at least 10,000 requests on each backend
+(SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ class World:
     # grant id -> (dataset, grantee tenant, purpose, form, revoked)
     keys: dict[str, tuple[str, bool]] = field(default_factory=dict)  # prefix -> (user, live)
     groups: dict[str, set[str]] = field(default_factory=dict)  # group -> tenants
+    group_grants: dict[str, tuple[str, str, str, str, bool]] = field(default_factory=dict)
+    # grant id -> (dataset, group, purpose, form, revoked)
+    reach: dict[str, set[str]] = field(default_factory=dict)  # group grant -> tenants named
     requests: int = 0
     leaks: list[str] = field(default_factory=list)
     # issue 15 item 1: each tenant's "agg-meter" dataset and the rows of each of its versions,
@@ -261,7 +266,7 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
                 g[0] == dataset and g[1] == tenant and g[2] == purpose and g[3] == "raw"
                 and not g[4]
                 for g in world.grants.values()
-            )  # fmt: skip
+            ) or self._group_granted(dataset, tenant, purpose)  # fmt: skip
             own = owner == tenant and bool(roles & {Role.MEMBER_ADMIN, Role.ANALYST})
             known_purpose = purpose in PURPOSES or purpose == "data-management"
             if owner == tenant:  # the owner's own data: by role, never by grant
@@ -379,14 +384,25 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
         def group(self, user: str, group: str, tenant: str, join: bool) -> None:
             path = f"/api/v1/groups/{group}/members/{tenant}"
             answer = self._call("put" if join else "delete", path, user)
-            may = Role.CLUSTER_OPERATOR in world.users[user][1]
+            operator = Role.CLUSTER_OPERATOR in world.users[user][1]
+            own = operator and world.users[user][0] == tenant  # separation of duties: 403
+            may = operator and not own
             if answer.status_code == 200:
                 if not may:
                     world.leaks.append(f"group change by {user}")
                 members = world.groups.setdefault(group, set())
                 (members.add if join else members.discard)(tenant)
+                if not join:  # leaving: no grant to the group reaches it any more
+                    for grant, (_, to, *_rest) in world.group_grants.items():
+                        if to == group:
+                            world.reach[grant].discard(tenant)
+            elif answer.status_code == 403:
+                assert own, answer.text
+                assert "own tenant" in answer.json()["detail"], answer.text
             else:
                 assert answer.status_code == 404, answer.text
+                if may:
+                    world.leaks.append(f"refused {user} a group change of {tenant}")
             listed = self._call("get", "/api/v1/groups", user).json()
             assert listed == {g: sorted(t) for g, t in sorted(world.groups.items()) if t}
 
@@ -508,6 +524,100 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
             for name, left in zip(names, residual, strict=True):
                 if left < 1e-6:
                     world.leaks.append(f"{tenant} solves for {name}")
+        # --- issue 15 item 2: grants to groups name their members; joining needs consent ------
+        def _group_granted(self, dataset: str, tenant: str, purpose: str) -> bool:
+            """A raw grant to a group the tenant is in now, naming the tenant (a member when it
+            was granted or consented to by the owner since, and not left since)."""
+            return any(
+                g[0] == dataset and g[2] == purpose and g[3] == "raw" and not g[4]
+                and tenant in world.groups.get(g[1], set()) and tenant in world.reach[grant]
+                for grant, g in world.group_grants.items()
+            )  # fmt: skip
+
+        @rule(user=st.sampled_from(users), group=st.sampled_from(["refiners", "port", "none"]),
+              purpose=st.sampled_from(PURPOSES), form=st.sampled_from(["raw", "aggregate-only"]),
+              aim=AIM)  # fmt: skip
+        def group_grant(
+            self, user: str, group: str, purpose: str, form: str, aim: tuple[int, int, str, str]
+        ) -> None:
+            """A grant to a group reaches the group's members of that moment; a group without
+            members is refused (422, the grantee named)."""
+            dataset = self._dataset(aim)
+            answer = self._call("post", "/api/v1/grants", user, json={
+                "dataset": dataset, "grantee_kind": "group", "grantee": group,
+                "purpose": purpose, "form": form})  # fmt: skip
+            tenant, roles = world.users[user]
+            may = world.datasets.get(dataset) == tenant and Role.MEMBER_ADMIN in roles
+            members = set(world.groups.get(group, set()))
+            if answer.status_code == 201:
+                if not may or not members:
+                    world.leaks.append(f"group grant by {user} on {dataset} to {group}")
+                grant = answer.json()["id"]
+                world.group_grants[grant] = (dataset, group, purpose, form, False)
+                world.reach[grant] = members
+            elif answer.status_code == 422:  # a junk id, or (the owner's) a group without members
+                if answer.json()["detail"][0]["loc"] == ["body", "grantee"]:
+                    if not may:
+                        world.leaks.append(f"{user} learnt of {dataset} through a 422")
+                    assert not members, answer.text
+                else:
+                    assert not may, answer.text
+            else:
+                assert answer.status_code == 404, answer.text
+                if may and members:
+                    world.leaks.append(f"refused {user} a grant of its own {dataset}")
+
+        @rule(user=st.sampled_from(users), pick=st.integers(0, 10**6),
+              tenant=st.sampled_from(TENANTS), revoke=st.booleans())  # fmt: skip
+        def group_consent(self, user: str, pick: int, tenant: str, revoke: bool) -> None:
+            """The owner's admin lets a group grant reach a tenant that joined later (or revokes
+            the grant); anyone else gets 404, and a tenant outside the group 409."""
+            if not world.group_grants:
+                return
+            grant = sorted(world.group_grants)[pick % len(world.group_grants)]
+            dataset, group, purpose, form, revoked = world.group_grants[grant]
+            owner, roles = world.users[user][0], world.users[user][1]
+            may = world.datasets[dataset] == owner and Role.MEMBER_ADMIN in roles
+            if revoke:
+                answer = self._call("post", f"/api/v1/grants/{grant}/revoke", user)
+                if answer.status_code == 200:
+                    if not may:
+                        world.leaks.append(f"revoke by {user} of {grant}")
+                    world.group_grants[grant] = (dataset, group, purpose, form, True)
+                else:
+                    assert answer.status_code == 404, answer.text
+                return
+            answer = self._call("post", f"/api/v1/grants/{grant}/members/{tenant}", user)
+            inside = tenant in world.groups.get(group, set())
+            if answer.status_code == 200:
+                if not may or revoked or not inside:
+                    world.leaks.append(f"consent by {user} to {grant} reaching {tenant}")
+                world.reach[grant].add(tenant)
+                assert answer.json()["members"] == sorted(world.reach[grant])
+            elif answer.status_code == 409:
+                if not may or (inside and not revoked):
+                    world.leaks.append(f"409 to {user} about {grant} reaching {tenant}")
+            else:
+                assert answer.status_code == 404, answer.text
+                if may:
+                    world.leaks.append(f"refused {user} consent on its own {grant}")
+
+        @rule(user=st.sampled_from(admins))
+        def group_grants_listed(self, user: str) -> None:
+            """The owner sees whom each of its group grants reaches and who waits for consent."""
+            tenant = world.users[user][0]
+            answer = self._call("get", "/api/v1/grants", user)
+            assert answer.status_code == 200, answer.text
+            for listed in answer.json():
+                if listed["grantee_kind"] != "group":
+                    continue
+                grant = listed["id"]
+                if world.datasets[world.group_grants[grant][0]] != tenant:
+                    world.leaks.append(f"{user} listed {grant}")
+                group = world.group_grants[grant][1]
+                assert listed["members"] == sorted(world.reach[grant])
+                assert listed["pending"] == sorted(world.groups.get(group, set())
+                                                   - world.reach[grant])  # fmt: skip
 
         @invariant()
         def nothing_leaked(self) -> None:

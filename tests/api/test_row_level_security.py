@@ -39,7 +39,8 @@ def test_tenant_tables_force_rls_and_the_role_cannot_bypass_it(url: str) -> None
                 sa.text(
                     "SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
                     "WHERE relname IN "
-                    "('datasets', 'dataset_versions', 'grants', 'runs', 'run_results')"
+                    "('datasets', 'dataset_versions', 'grants', 'grant_members', 'runs', "
+                    "'run_results')"
                 )
             ).all()
         )
@@ -58,7 +59,7 @@ def test_tenant_tables_force_rls_and_the_role_cannot_bypass_it(url: str) -> None
         ).scalar()
     engine.dispose()
     assert flags == dict.fromkeys(
-        ("datasets", "dataset_versions", "grants", "runs", "run_results"), True
+        ("datasets", "dataset_versions", "grants", "grant_members", "runs", "run_results"), True
     )
     assert tuple(role) == (False, False)
     assert identity.SERVICE_ROLE not in owners
@@ -157,7 +158,7 @@ def test_a_probe_of_a_hidden_dataset_is_audited_under_its_owner(url: str) -> Non
     acme's grant are still recorded with acme as owner, so acme sees the probes."""
     engine = make_engine(url)
     with Session(engine) as s, s.begin():
-        for tenant in ("acme", "beta"):
+        for tenant in ("acme", "beta", "gamma"):
             identity.add_tenant(s, tenant, tenant.title())
     with Session(engine) as s, s.begin():
         identity.enter_tenant(s, who("acme"))

@@ -79,7 +79,9 @@ def test_aggregate_only_grants_refuse_raw_reads() -> None:
 
 def test_groups_the_cluster_fields_and_time_windows() -> None:
     beta = Subject("beta", "bob", ANALYST, frozenset({"steam-users"}))
-    to_group = grant(grantee_kind=GranteeKind.GROUP, grantee="steam-users")
+    to_group = grant(
+        grantee_kind=GranteeKind.GROUP, grantee="steam-users", members=frozenset({"beta"})
+    )
     assert decide(beta, Action.READ, ACME_METER, ENERGY, [to_group], now=NOW)
     to_cluster = grant(grantee_kind=GranteeKind.CLUSTER, grantee="harbour")
     assert decide(beta, Action.READ, ACME_METER, ENERGY, [to_cluster], now=NOW, cluster="harbour")
@@ -88,6 +90,22 @@ def test_groups_the_cluster_fields_and_time_windows() -> None:
     assert not decide(beta, Action.READ, ACME_METER, ENERGY, [narrow], now=NOW)
     recent = grant(start=NOW - timedelta(days=1))
     assert not decide(beta, Action.READ, ACME_METER, ENERGY, [recent], now=NOW)
+
+
+def test_a_group_grant_reaches_only_its_named_members_still_in_the_group() -> None:
+    """Joining a group later reaches nothing granted to it before (issue 15 item 2): the grant
+    names its members; leaving the group ends the reach even for a named member."""
+    joined_later = Subject("gamma", "gil", ANALYST, frozenset({"steam-users"}))
+    to_group = grant(
+        grantee_kind=GranteeKind.GROUP, grantee="steam-users", members=frozenset({"beta"})
+    )
+    refused = decide(joined_later, Action.READ, ACME_METER, ENERGY, [to_group], now=NOW)
+    assert not refused
+    assert "not consented by the owner" in refused.reason
+    unnamed = grant(grantee_kind=GranteeKind.GROUP, grantee="steam-users")
+    assert not decide(joined_later, Action.READ, ACME_METER, ENERGY, [unnamed], now=NOW)
+    left = Subject("beta", "bob", ANALYST)
+    assert not decide(left, Action.READ, ACME_METER, ENERGY, [to_group], now=NOW)
 
 
 def test_revocation_and_expiry_act_on_the_next_request() -> None:

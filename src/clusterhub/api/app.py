@@ -1,10 +1,12 @@
 """The HTTP API under ``/api/v1``: one request, one transaction, one decision, one audit record.
 
 Why every refusal is a 404: a tenant must not learn that another tenant's dataset exists by
-guessing ids; a wrong id and a forbidden one look the same. Sign-in problems (bad password, bad,
-expired or revoked token or key) are 401. Bad input is 422 with the field path, as everywhere.
-A differentially private aggregate that a contributing dataset's privacy budget cannot pay for
-is 409 (the budget's state says no, not the caller's rights), and its audit entries are kept.
+guessing ids; a wrong id and a forbidden one look the same. The one refusal that hides nothing
+is 403 with its reason: a cluster operator changing its own tenant's groups. Sign-in problems
+(bad password, bad, expired or revoked token or key) are 401. Bad input is 422 with the field
+path, as everywhere. A differentially private aggregate that a contributing dataset's privacy
+budget cannot pay for is 409 (the budget's state says no, not the caller's rights), and its
+audit entries are kept.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the route signatures at run time,
@@ -33,7 +35,7 @@ from clusterhub.collab import Subject
 from clusterhub.collab.privacy import DP_STATISTICS, Privacy
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
 from clusterhub.service import aggregates as aggregation
-from clusterhub.service import data, identity
+from clusterhub.service import data, identity, reach
 from clusterhub.service.releases import LEFT_OUT
 from clusterhub.storage.url import make_engine
 
@@ -140,6 +142,7 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         responses={
             400: {"model": Message, "description": "a request the server cannot parse"},
             401: {"model": Message, "description": "not signed in, or a bad token or key"},
+            403: {"model": Message, "description": "refused for a reason that hides nothing"},
             404: {"model": Message, "description": "not found, or not allowed (the same)"},
             409: {"model": Message, "description": "clashes with what exists"},
         },
@@ -153,7 +156,7 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         try:
             yield s
             s.commit()
-        except (NotFound, aggregation.BudgetExhausted):
+        except (NotFound, Forbidden, aggregation.BudgetExhausted):
             s.commit()
             raise
         except BaseException:
@@ -190,6 +193,10 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": "not found"}, status_code=404)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -307,8 +314,12 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
                 "expires": g.expires,
                 "revoked": g.revoked,
             }
+            # a group grant: the tenants it reaches, and those that joined since (consent)
+            | ({} if g.members is None else {
+                "members": sorted(g.members),
+                "pending": reach.pending_of(db, g.grantee, g.members)})
             for g in data.grants_of(db, who)
-        ]
+        ]  # fmt: skip
 
     add_grant_routes(app, session, subject, ident.now)  # PATCH /api/v1/grants/{grant}
 

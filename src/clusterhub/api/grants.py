@@ -1,4 +1,5 @@
-"""Changing a grant through the API: ``PATCH /api/v1/grants/{grant}``.
+"""Changing a grant through the API: ``PATCH /api/v1/grants/{grant}``, and consenting that a
+grant to a group reach a tenant that joined later: ``POST /api/v1/grants/{grant}/members/{tenant}``.
 
 Why apart from ``app``: the change is its own use case in ``service.grants`` (the old grant is
 revoked and a successor with a new id takes its place, in one transaction, audited as
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Path
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from sqlalchemy.orm import Session
 
@@ -76,3 +77,15 @@ def add_grant_routes(
         )
         return {"id": change.successor, "replaces": change.grant, "before": change.before,
                 "after": change.after}  # fmt: skip
+
+    @app.post("/api/v1/grants/{grant:uuid}/members/{tenant}", tags=["grants"])
+    def consent(
+        grant: uuid.UUID,
+        tenant: Annotated[str, Path(min_length=1, max_length=64)],
+        db: Session = db_dep,
+        who: Subject = who_dep,
+    ) -> dict[str, Any]:
+        """Let your grant to a group reach a tenant that joined the group after you granted
+        (it reaches no one who joined later until you do); audited in your trail."""
+        members = grants.consent(db, who, str(grant), tenant, when=now())
+        return {"id": str(grant), "members": members}

@@ -5,7 +5,10 @@ data loaders) must be judged by the same rules, and the rules must be testable w
 or a database. The owner's grants are the only way in for anyone else; a grant names the
 dataset (and optionally its fields and time window), the grantee (a tenant, a named group or the
 whole cluster), one purpose from a fixed vocabulary, the form (raw, or aggregates only), and an
-expiry; revocation is a time stamp, so it takes effect on the very next request.
+expiry; revocation is a time stamp, so it takes effect on the very next request. A grant to a
+group reaches only the tenants it names (``members``: the group's members when it was made, and
+those its owner consented to since) that are still in the group: joining a group later reaches
+nothing already granted until the owner consents.
 """
 
 from __future__ import annotations
@@ -103,6 +106,8 @@ class Grant:
     end: datetime | None = None
     expires: datetime | None = None
     revoked: datetime | None = None
+    #: for a group grant, the tenants it reaches (the caller passes those it knows; None: none)
+    members: frozenset[str] | None = None
 
     def active(self, now: datetime) -> bool:
         expired = self.expires is not None and now >= self.expires
@@ -197,6 +202,8 @@ def _refusal(
         return f"{grant.id}: granted to another tenant"
     if grant.grantee_kind is GranteeKind.GROUP and grant.grantee not in subject.groups:
         return f"{grant.id}: granted to a group the tenant is not in"
+    if grant.grantee_kind is GranteeKind.GROUP and subject.tenant not in (grant.members or ()):
+        return f"{grant.id}: the tenant joined {grant.grantee} after it, not consented by the owner"
     if grant.grantee_kind is GranteeKind.CLUSTER and grant.grantee != cluster:
         return f"{grant.id}: granted to another cluster"
     if grant.purpose is not purpose:

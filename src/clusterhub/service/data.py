@@ -37,6 +37,7 @@ from clusterhub.collab import (
 )
 from clusterhub.collab.audit import GENESIS, Entry, canonical, seal
 from clusterhub.errors import Conflict, InputError, NotFound, Problem
+from clusterhub.service import reach
 from clusterhub.service.streams import Content, Writer, check_message, check_mode, content
 from clusterhub.storage.rows import (
     AuditHeadRow,
@@ -214,10 +215,15 @@ def _grants_for(session: Session, resource: Resource) -> list[Grant]:
             GrantRow.tenant_id == resource.owner, GrantRow.dataset_id == resource.dataset
         )
     )
-    return [grant_from_row(row) for row in rows]
+    found = list(rows)
+    named = reach.members_of(
+        session, [r.id for r in found if r.grantee_kind == GranteeKind.GROUP.value]
+    )
+    return [grant_from_row(row, named.get(row.id)) for row in found]
 
 
-def grant_from_row(row: GrantRow) -> Grant:
+def grant_from_row(row: GrantRow, members: frozenset[str] | None = None) -> Grant:
+    """The decision point's grant; ``members``: the tenants a group grant names and reaches."""
     return Grant(
         id=row.id,
         owner=row.tenant_id,
@@ -231,6 +237,7 @@ def grant_from_row(row: GrantRow) -> Grant:
         end=aware(row.ends),
         expires=aware(row.expires_at),
         revoked=aware(row.revoked_at),
+        members=members,
     )
 
 
@@ -444,13 +451,20 @@ def create_grant(
         raise InputError.single(
             "a grantee kind, purpose and form from the vocabulary", str(exc)
         ) from None
+    expires = aware(expires)
+    reach.check_terms(session, json.loads(row.columns), grantee_kind=kind, grantee=grantee,
+                      fields=fields, expires=expires, now=now)  # fmt: skip
     grant = str(uuid.uuid4())
     session.add(
         GrantRow(id=grant, tenant_id=row.tenant_id, dataset_id=dataset, grantee_kind=kind.value,
                  grantee=grantee, purpose=wanted.value, form=shape.value,
-                 fields=json.dumps(sorted(fields)) if fields else None, expires_at=expires,
+                 fields=json.dumps(sorted(set(fields))) if fields else None, expires_at=expires,
                  created_at=now)
     )  # fmt: skip
+    if kind is GranteeKind.GROUP:  # the grant reaches the group's members of today only
+        session.flush()
+        reach.name_members(session, grant, row.tenant_id, reach.group_members(session, grantee),
+                           now=now, reason=f"member of group {grantee} when granted")  # fmt: skip
     return grant
 
 
@@ -469,9 +483,12 @@ def revoke_grant(
 
 
 def grants_of(session: Session, subject: Subject) -> list[Grant]:
-    """The grants the subject's tenant has given."""
-    rows = session.scalars(sa.select(GrantRow).where(GrantRow.tenant_id == subject.tenant))
-    return [grant_from_row(r) for r in rows]
+    """The grants the subject's tenant has given (a group grant with the tenants it names)."""
+    rows = list(session.scalars(sa.select(GrantRow).where(GrantRow.tenant_id == subject.tenant)))
+    named = reach.members_of(
+        session, [r.id for r in rows if r.grantee_kind == GranteeKind.GROUP.value]
+    )
+    return [grant_from_row(r, named.get(r.id)) for r in rows]
 
 
 def odrl_of(session: Session, subject: Subject) -> dict[str, Any]:

@@ -30,15 +30,27 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import Action, Form, Purpose, Resource, Subject, decide
+from clusterhub.collab import (
+    Action,
+    Decision,
+    Form,
+    GranteeKind,
+    Purpose,
+    Resource,
+    Subject,
+    decide,
+)
 from clusterhub.errors import Conflict, InputError, NotFound
+from clusterhub.service import reach
 from clusterhub.service.data import aware, grant_from_row, grant_owner_hidden, is_id, record
 from clusterhub.storage.rows import GrantRow
 
-__all__ = ["CHANGE", "KEEP", "Change", "Keep", "change_grant"]
+__all__ = ["CHANGE", "CONSENT", "KEEP", "Change", "Keep", "change_grant", "consent"]
 
 #: The audit action of a change (the decision point judges it as ``Action.GRANT``).
 CHANGE: Final = "grant.change"
+#: The audit action of an owner's consent to a group grant reaching a tenant that joined later.
+CONSENT: Final = "grant.consent"
 
 
 class Keep(Enum):
@@ -123,6 +135,50 @@ def change_grant(
                  form=new_form, fields=row.fields, starts=row.starts, ends=row.ends,
                  expires_at=new_expires, created_at=now)
     )  # fmt: skip
+    if old.grantee_kind is GranteeKind.GROUP:  # the successor reaches whom the grant reached
+        session.flush()
+        reach.name_members(session, successor, row.tenant_id,
+                           reach.members_of(session, [grant])[grant], now=now,
+                           reason=f"named by grant {grant}, which this one replaces")  # fmt: skip
     detail = {"grant": grant, "successor": successor, "before": before, "after": after}
     record(session, subject, CHANGE, resource, Purpose.DATA_MANAGEMENT, decision, now, detail)
     return Change(grant, successor, before, after)
+
+
+def consent(
+    session: Session, subject: Subject, grant: str, tenant: str, *, when: datetime | None = None
+) -> list[str]:
+    """The owner lets its grant to a group reach ``tenant``, which joined the group after the
+    grant was made; the grant's named members after it. Judged as a change of the grant (the
+    owner's member admins only; anyone else and an unknown grant get ``NotFound``, audited
+    under the owner when it can be found); recorded as ``grant.consent`` in the owner's trail.
+    Only an active grant to a group, and only a tenant in the group now (``Conflict``)."""
+    now = when or datetime.now(UTC)
+    row = session.get(GrantRow, grant) if is_id(grant) else None
+    owner, dataset = (
+        (row.tenant_id, row.dataset_id) if row is not None else grant_owner_hidden(session, grant)
+    )
+    resource = Resource(owner, dataset)
+    decision = decide(subject, Action.GRANT, resource, Purpose.DATA_MANAGEMENT, [], now=now)
+    detail = {"grant": grant if is_id(grant) else "?", "tenant": tenant[:64]}
+    if row is None or not decision.allowed:
+        record(session, subject, CONSENT, resource, Purpose.DATA_MANAGEMENT, decision, now,
+               detail)  # fmt: skip
+        raise NotFound("no such grant")
+    old = grant_from_row(row)
+    if old.grantee_kind is not GranteeKind.GROUP:
+        raise Conflict(f"grant {grant} is to a {old.grantee_kind.value}, not a group")
+    if not old.active(now):
+        raise Conflict(
+            f"grant {grant} is {'revoked' if old.revoked else 'expired'}: grant anew instead"
+        )
+    if tenant not in reach.group_members(session, old.grantee):
+        raise Conflict(f"{tenant[:64]} is not in group {old.grantee}: nothing to consent to")
+    named = reach.members_of(session, [grant])[grant]
+    if tenant not in named:
+        reach.name_members(session, grant, row.tenant_id, [tenant], now=now,
+                           reason=f"consented by {subject.user}")  # fmt: skip
+    record(session, subject, CONSENT, resource, Purpose.DATA_MANAGEMENT,
+           Decision(True, f"grant {grant} reaches {tenant} in group {old.grantee}"), now,
+           detail)  # fmt: skip
+    return sorted(named | {tenant})

@@ -22,6 +22,7 @@ __all__ = [
     "DatasetRecordRow",
     "DatasetRow",
     "DatasetVersionRow",
+    "GrantMemberRow",
     "GrantRow",
     "PrivacySpendRow",
     "ReleaseRow",
@@ -202,6 +203,20 @@ class GrantRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
+
+
+class GrantMemberRow(Base):
+    """A tenant a grant to a group reaches: named when the grant was made (the group's members
+    then) or when the owner consented later; ``removed_at`` when it left the group."""
+
+    __tablename__ = "grant_members"
+
+    grant_id: Mapped[str] = mapped_column(sa.ForeignKey("grants.id"), primary_key=True)
+    member: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), primary_key=True, index=True)
+    tenant_id: Mapped[str] = mapped_column(sa.ForeignKey("tenants.id"), index=True)  # owner
+    added_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(sa.Text)  # why it was added
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class PrivacySpendRow(Base):
