@@ -7,8 +7,9 @@ On a fresh SQLite database (in a temporary folder): 4 tenants sharing a ``meter`
 and p95 latency of a policy-checked raw read, of a safe aggregate, of one by sector and month
 (sectors joined in, times bucketed) and of a differentially private one (OpenDP noise, a
 budget charge and its audit entry per dataset), each through the whole HTTP stack (FastAPI
-test client, one transaction, one decision and one audit entry per dataset and request), then
-the time to verify an audit chain of ``--entries`` entries.
+test client, one transaction, one decision and one audit entry per dataset and request), and
+of an audited write (a new dataset version: its entry's hash and MAC, the head's MAC), then the
+time to verify a keyed audit chain of ``--entries`` entries (hash, link and MAC of each).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from sqlalchemy.orm import Session
 
 from clusterhub.api import create_app
 from clusterhub.collab import Head, Role, append, verify
+from clusterhub.collab.audit import head_mac
 from clusterhub.service import identity
 from clusterhub.storage import make_engine, upgrade
 
 PASSWORD = "benchmark password"
+KEY = b"a benchmark audit key of 32 bytes"
 
 
 def latencies(client: TestClient, path: str, params: dict[str, str], headers: dict[str, str],
@@ -93,12 +96,22 @@ def main() -> None:
             private = {"dp": "true", "epsilon": "0.01", "lower": "0", "upper": "50"}
             noisy = latencies(client, "/api/v1/aggregates", {**query, **private},
                               headers["beta"], args.requests)  # fmt: skip
+            writes = []
+            for i in range(args.requests):
+                started = time.perf_counter()
+                answer = client.post(f"/api/v1/datasets/{datasets['acme']}/versions",
+                                     json={"rows": [{"time": "2026-01-16T00:00", "mw": i}]},
+                                     headers=headers["acme"])  # fmt: skip
+                writes.append(time.perf_counter() - started)
+                assert answer.status_code == 201, answer.text
+            write = np.array(writes) * 1000
     print(f"{'request':>34} {'p50 ms':>8} {'p95 ms':>8}")
     for label, times in (
         ("policy-checked raw read", read),
         ("safe aggregate (4 owners)", agg),
         ("by sector and month", by_sector),
         ("differentially private", noisy),
+        ("audited write (new version)", write),
     ):
         p50, p95 = np.percentile(times, [50, 95])
         print(f"{label:>34} {p50:>8.2f} {p95:>8.2f}")
@@ -107,10 +120,11 @@ def main() -> None:
     for i in range(args.entries):
         last = append(last, {"time": "2026-11-23T12:00:00", "tenant": "beta", "action": "read",
                              "owner": "acme", "dataset": "meter", "purpose": "energy-optimization",
-                             "allowed": True, "i": i})  # fmt: skip
+                             "allowed": True, "i": i}, key=KEY, key_id="bench")  # fmt: skip
         chain.append(last)
+    head = Head(len(chain), chain[-1].hash, head_mac(KEY, len(chain), chain[-1].hash), "bench")
     started = time.perf_counter()
-    result = verify(chain, Head(len(chain), chain[-1].hash))
+    result = verify(chain, head, keys={"bench": KEY})
     seconds = time.perf_counter() - started
     print(f"audit chain: {result.checked:,} entries verified in {seconds:.2f} s ({result.reason})")
 

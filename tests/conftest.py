@@ -18,6 +18,20 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _audit_key() -> Iterator[None]:
+    """One audit key for the whole session, set before any fixture writes to the chain (some
+    build a database once per module, outside a test's own home): no test writes a key file
+    into the user's real home. The tests of the key file itself unset it."""
+    previous = os.environ.get("CLUSTERHUB_AUDIT_KEY")
+    os.environ["CLUSTERHUB_AUDIT_KEY"] = secrets.token_hex(32)
+    yield
+    if previous is None:
+        os.environ.pop("CLUSTERHUB_AUDIT_KEY", None)
+    else:
+        os.environ["CLUSTERHUB_AUDIT_KEY"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Never let a test touch the user's real database or data folder."""

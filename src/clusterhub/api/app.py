@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterhub import __version__
+from clusterhub.api.audit import add_audit_routes
 from clusterhub.api.grants import add_grant_routes
 from clusterhub.api.ingest import add_ingest_routes
 from clusterhub.api.keys import add_key_routes
@@ -330,6 +331,8 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     @app.get("/api/v1/audit", tags=["audit"])
     def audit(db: Db, who: Who) -> list[dict[str, Any]]:
         return data.audit_trail(db, who)
+
+    add_audit_routes(app, session, subject, ident.now)  # GET /api/v1/audit/head, /audit/key
 
     @app.get("/api/v1/datasets/{dataset}/budget", tags=["datasets"])
     def budget(db: Db, who: Who, dataset: str) -> dict[str, Any]:

@@ -3,9 +3,12 @@ the data service from the command line (the operator's tools; members use the AP
 
 from __future__ import annotations
 
+import base64
+import json as jsonlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from clusterhub.cli.output import console, shown_url, write_json
 from clusterhub.collab import Role
+from clusterhub.collab.heads import exported_hashes, parse_heads
 from clusterhub.errors import InputError
-from clusterhub.service import data, identity
+from clusterhub.service import audit_keys, chain, data, identity
 from clusterhub.storage import database_url, make_engine, upgrade
 
 __all__ = ["audit_app", "key_app", "serve", "tenant_app", "user_app"]
@@ -88,15 +92,91 @@ def key_issue(username: Annotated[str, typer.Argument()], url: UrlOption = None)
 @audit_app.command("verify")
 def audit_verify(
     url: UrlOption = None,
+    heads: Annotated[
+        Path | None,
+        typer.Option(
+            "--heads",
+            help="signed heads exported earlier (JSON lines): each must still be in the chain",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="the public key the heads were signed with (what "
+            "GET /api/v1/audit/key answered); default: this host's audit key",
+        ),
+    ] = None,
+    unkeyed: Annotated[
+        int,
+        typer.Option(
+            "--unkeyed",
+            min=0,
+            help="how many first entries, written before the "
+            "chain was keyed, to accept without a MAC",
+        ),
+    ] = 0,
     json: Annotated[Path | None, typer.Option("--json", help="write the result to PATH")] = None,
 ) -> None:
-    """Check the whole chain: any edited, removed or reordered entry, or a cut tail, is named."""
+    """Check the whole chain: every entry's hash, link and MAC under the audit key, the head,
+    and every exported head; an edited, removed or reordered entry, a cut tail, or a rewrite
+    (even with every hash recomputed) is named by its index."""
+    key = audit_keys.current()
+    exported = _exported(heads, public_key, key) if heads is not None else []
     with transaction(url) as session:
-        result = data.verify_audit(session)
+        result = data.verify_audit(session, exported=exported)
     write_json(json, result.__dict__)
     if not result.ok:
         raise InputError.single("an intact audit chain", result.reason, path="audit")
-    console.print(f"audit chain intact: {result.checked} entries")
+    if result.unkeyed is not None and result.unkeyed[1] + 1 > unkeyed:
+        first, last = result.unkeyed
+        raise InputError.single(
+            f"every entry keyed (after the first {unkeyed} accepted with --unkeyed)",
+            f"entries {first}-{last} carry no MAC: written before the chain was keyed (accept "
+            f"them with --unkeyed {last + 1}) or their MACs removed",
+            path="audit",
+        )
+    console.print(f"audit chain intact: {result.reason}" + (
+        f"; {result.heads} exported heads found in it" if heads is not None else ""
+    ), highlight=False)  # fmt: skip
+
+
+def _exported(
+    heads: Path, public_key: Path | None, key: audit_keys.AuditKey
+) -> list[tuple[int, str]]:
+    try:
+        lines = heads.read_text(encoding="utf-8").splitlines()
+        keys = {key.id: key.public} if public_key is None else _public_keys(public_key)
+    except OSError as exc:
+        raise InputError.single("a readable file", str(exc), path=str(exc.filename)) from None
+    return exported_hashes(parse_heads(lines, source=str(heads)), keys, source=str(heads))
+
+
+def _public_keys(path: Path) -> dict[str, bytes]:
+    try:
+        found = jsonlib.loads(path.read_text(encoding="utf-8"))
+        return {str(found["key_id"]): base64.b64decode(found["public_key"], validate=True)}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError.single(
+            "the audit public key as JSON (key_id, public_key)", str(exc), path=str(path)
+        ) from None
+
+
+@audit_app.command("export-head")
+def audit_export_head(
+    file: Annotated[Path, typer.Argument(help="file of signed heads (JSON lines), appended to")],
+    url: UrlOption = None,
+) -> None:
+    """Append the chain's current head, signed with the audit key, to FILE: keep it (and the
+    public key, GET /api/v1/audit/key) outside the database, then pass it to verify --heads."""
+    key = audit_keys.current()
+    with transaction(url) as session:
+        head = chain.signed_head(session, key, datetime.now(UTC))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with file.open("a", encoding="utf-8") as out:
+        out.write(jsonlib.dumps(head.as_json(), sort_keys=True) + "\n")
+    console.print(f"head at entry {head.index} ({head.hash[:16]}...) signed by key {head.key_id}, "
+                  f"appended to {file}", highlight=False)  # fmt: skip
 
 
 def serve(
@@ -106,7 +186,9 @@ def serve(
 ) -> None:
     """Run the data service: the dashboard at /web, the HTTP API under /api/v1 (OpenAPI at
     /openapi.json), the upload form at /upload. Tokens are
-    signed with $CLUSTERHUB_SECRET_KEY (a random key when unset: sign-ins end with the process)."""
+    signed with $CLUSTERHUB_SECRET_KEY (a random key when unset: sign-ins end with the process).
+    The audit chain is keyed with $CLUSTERHUB_AUDIT_KEY, else audit.key in the clusterhub home
+    (made on first use): the same key on every host that writes or verifies the chain."""
     import uvicorn
 
     from clusterhub.web import create_site

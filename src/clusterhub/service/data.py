@@ -26,18 +26,16 @@ from clusterhub.collab import (
     Form,
     Grant,
     GranteeKind,
-    Head,
     Purpose,
     Resource,
     Subject,
     Verification,
     decide,
     to_odrl,
-    verify,
 )
-from clusterhub.collab.audit import GENESIS, Entry, canonical, seal
+from clusterhub.collab.audit import GENESIS, canonical, head_mac, mac, seal
 from clusterhub.errors import Conflict, InputError, NotFound, Problem
-from clusterhub.service import reach
+from clusterhub.service import audit_keys, chain, reach
 from clusterhub.service.streams import Content, Writer, check_message, check_mode, content
 from clusterhub.storage.rows import (
     AuditHeadRow,
@@ -115,7 +113,8 @@ def record(  # noqa: PLR0917 - the decision's parts, in the order they are logge
     """Append one decision to the chain (the head row is locked while doing so). ``action`` is
     the decision point's action or a finer name of the use case (``grant.change``); ``detail``
     (what changed, as JSON) is kept in the entry only when given, so entries without one hash
-    exactly as before."""
+    exactly as before. The entry and the head carry their MACs under the audit key."""
+    key = audit_keys.current()
     head = _locked_head(session)
     if head is None:
         head = AuditHeadRow(id=1, count=0, hash=GENESIS)
@@ -142,10 +141,13 @@ def record(  # noqa: PLR0917 - the decision's parts, in the order they are logge
             payload=payload,
             previous=head.hash,
             hash=digest,
+            mac=mac(key.mac, digest),
+            key_id=key.id,
         )
     )
     head.count += 1
     head.hash = digest
+    head.mac, head.key_id = head_mac(key.mac, head.count, digest), key.id
 
 
 def record_many(
@@ -162,6 +164,7 @@ def record_many(
     The chain is exactly the one ``record`` would have written one by one."""
     if not decided:
         return
+    key = audit_keys.current()
     head = _locked_head(session)
     if head is None:
         head = AuditHeadRow(id=1, count=0, hash=GENESIS)
@@ -184,10 +187,12 @@ def record_many(
         )
         digest = seal(count, payload, previous)
         rows.append({"position": count, "owner": resource.owner, "payload": payload,
-                     "previous": previous, "hash": digest})  # fmt: skip
+                     "previous": previous, "hash": digest, "mac": mac(key.mac, digest),
+                     "key_id": key.id})  # fmt: skip
         count, previous = count + 1, digest
     session.execute(sa.insert(AuditRow), rows)
     head.count, head.hash = count, previous
+    head.mac, head.key_id = head_mac(key.mac, count, previous), key.id
 
 
 def judge(  # noqa: PLR0917 - the decision point's own argument order
@@ -510,13 +515,8 @@ def audit_trail(session: Session, subject: Subject) -> list[dict[str, Any]]:
     return [{"position": r.position, **json.loads(r.payload)} for r in rows]
 
 
-def verify_audit(session: Session) -> Verification:
-    """The whole chain checked against its head: the first bad entry is named."""
-    head = session.get(AuditHeadRow, 1)
-    rows = session.execute(
-        sa.select(AuditRow.position, AuditRow.payload, AuditRow.previous, AuditRow.hash).order_by(
-            AuditRow.position
-        )
-    )
-    entries = (Entry(p, payload, previous, digest) for p, payload, previous, digest in rows)
-    return verify(entries, Head(head.count, head.hash) if head else Head(0, GENESIS))
+def verify_audit(session: Session, *, exported: Sequence[tuple[int, str]] = ()) -> Verification:
+    """The whole chain checked against its head and its MACs under the audit key (and against
+    heads exported earlier, index and hash, their signatures checked): the first bad entry is
+    named. See ``chain.verify_stored``."""
+    return chain.verify_stored(session, audit_keys.current(), exported=exported)

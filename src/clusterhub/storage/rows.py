@@ -261,6 +261,8 @@ class AuditRow(Base):
     payload: Mapped[str] = mapped_column(sa.Text)
     previous: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    mac: Mapped[str | None] = mapped_column(sa.String(64))  # None: written before keying
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class AuditHeadRow(Base):
@@ -271,6 +273,8 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(sa.BigInteger)
     hash: Mapped[str] = mapped_column(sa.String(64))
+    mac: Mapped[str | None] = mapped_column(sa.String(64))
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class RunRow(Base):

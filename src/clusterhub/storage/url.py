@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from clusterhub.errors import StorageError
 
-__all__ = ["ENV_HOME", "ENV_URL", "database_url", "make_engine", "safe_url"]
+__all__ = ["ENV_HOME", "ENV_URL", "data_dir", "database_url", "make_engine", "safe_url"]
 
 ENV_URL = "CLUSTERHUB_DATABASE_URL"
 ENV_HOME = "CLUSTERHUB_HOME"
@@ -26,7 +26,8 @@ ENV_HOME = "CLUSTERHUB_HOME"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-def _data_dir() -> Path:
+def data_dir() -> Path:
+    """The clusterhub home: ``$CLUSTERHUB_HOME``, else the user's data folder (not created)."""
     home = os.environ.get(ENV_HOME)
     if home:
         return Path(home).expanduser()
@@ -38,7 +39,7 @@ def database_url(explicit: str | None = None) -> str:
     user's data folder (created), so that a laptop needs no server at all."""
     url = explicit or os.environ.get(ENV_URL) or None
     if url is None:
-        folder = _data_dir()
+        folder = data_dir()
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
