@@ -623,6 +623,88 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
         def nothing_leaked(self) -> None:
             assert world.leaks == []
 
+        # --- issue 15 item 9: oversized and hostile bodies ---------------------------------
+        @rule(user=st.one_of(st.sampled_from(users), st.none()),
+              path=st.sampled_from(["/api/v1/datasets", "/api/v1/grants", "/api/v1/keys",
+                                    "/api/v1/token"]),
+              chunked=st.booleans())  # fmt: skip
+        def oversized(self, user: str | None, path: str, chunked: bool) -> None:
+            """Over 1 MiB to a route of the default limit, declared or streamed without a
+            length: 413 before anything is read further, nothing created."""
+            before = len(world.datasets)
+            body = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
+
+            def chunks() -> Iterator[bytes]:
+                yield from (body[i : i + 65536] for i in range(0, len(body), 65536))
+
+            form = path == "/api/v1/token"  # a form route reads only a form
+            kind = "application/x-www-form-urlencoded" if form else "application/json"
+            answer = self._call("post", path, user, content=chunks() if chunked else body,
+                                headers={"Content-Type": kind})  # fmt: skip
+            assert answer.status_code == 413, answer.text
+            assert "1 MiB" in answer.json()["detail"]
+            assert len(world.datasets) == before
+
+        @rule(user=st.sampled_from(users),
+              document=st.sampled_from([
+                  "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+                      f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n"
+                      for i in range(6)),
+                  "[" * 3000 + "]" * 3000, "a: &a [1, *a]\n", "{" * 70 + "}" * 70]))  # fmt: skip
+        def hostile_cluster(self, user: str, document: str) -> None:
+            """An alias bomb, deep nesting or a cycle as a run's cluster: an operator gets a
+            422 naming the line, anyone else the same 404 as for any run."""
+            answer = self._call("post", "/api/v1/runs", user,
+                                json={"engine": "energy", "cluster": document})  # fmt: skip
+            if Role.CLUSTER_OPERATOR in world.users[user][1]:
+                assert answer.status_code == 422, answer.text
+                assert "line" in answer.json()["detail"][0]["msg"]
+            else:
+                assert answer.status_code == 404, answer.text
+
+        @rule(user=st.sampled_from(admins), junk=st.sampled_from(INJECTIONS),
+              big=st.sampled_from([2**70, -(2**70), 2**31]))  # fmt: skip
+        def no_echo(self, user: str, junk: str, big: int) -> None:
+            """A rejected body is never echoed; an integer out of range is a 422 naming it."""
+            marker = "ECHO-" + junk
+            answer = self._call("post", "/api/v1/grants", user, json={
+                "dataset": marker * 20, "grantee_kind": marker, "grantee": marker,
+                "purpose": marker})  # fmt: skip
+            assert answer.status_code == 422, answer.text
+            assert "ECHO-" not in answer.text
+            known = sorted(world.datasets)
+            dataset = known[big % len(known)] if known else "none"
+            read = self._call("get", f"/api/v1/datasets/{dataset}", user,
+                              params={"purpose": PURPOSES[0], "version": big})  # fmt: skip
+            assert read.status_code == 422, read.text
+            assert read.json()["detail"][0]["loc"] == ["query", "version"]
+
+        # --- issue 15 item 11: exports pass the same door as reads -------------------------
+        @rule(user=st.sampled_from(users), purpose=st.sampled_from(PURPOSES),
+              fmt=st.sampled_from(["csv", "xlsx"]), aim=AIM)  # fmt: skip
+        def export(self, user: str, purpose: str, fmt: str, aim: tuple[int, int, str, str]) -> None:
+            dataset = self._dataset(aim)
+            answer = self._call("get", f"/api/v1/datasets/{dataset}/export", user,
+                                params={"purpose": purpose, "format": fmt})  # fmt: skip
+            tenant, roles = world.users[user]
+            owner = world.datasets.get(dataset)
+            granted = any(
+                g[:4] == (dataset, tenant, purpose, "raw") and not g[4]
+                for g in world.grants.values()
+            )
+            if owner == tenant:
+                may = bool(roles & {Role.MEMBER_ADMIN, Role.ANALYST})
+            else:
+                readers = {Role.MEMBER_ADMIN, Role.ANALYST, Role.CLUSTER_OPERATOR}
+                may = owner is not None and granted and bool(roles & readers)
+            if answer.status_code == 200:
+                if not may:
+                    world.leaks.append(f"export by {user} of {owner}'s {dataset} for {purpose}")
+            else:
+                assert answer.status_code == 404, answer.text
+                if may:
+                    world.leaks.append(f"refused a permitted export by {user} of {dataset}")
+
     return Attack
 
 

@@ -213,12 +213,16 @@ def test_the_upload_form_is_served_with_labelled_fields(world: World) -> None:
     for field in ("username", "password", "dataset", "file"):
         assert f'<label for="{field}">' in html
         assert f'id="{field}"' in html
-    # the form posts where the API takes files, and shows the receipt's problems
-    assert '"/api/v1/ingest/"' in html
-    assert '"/file"' in html
-    assert "receipt.problems" in html
-    assert "http://" not in html
-    assert "https://" not in html
+    # the form's script (a file: the CSP allows no inline script) posts where the API takes
+    # files, and shows the receipt's problems
+    assert '<script src="/upload.js"></script>' in html
+    script = world.client.get("/upload.js").text
+    assert '"/api/v1/ingest/"' in script
+    assert '"/file"' in script
+    assert "receipt.problems" in script
+    for text in (html, script):
+        assert "http://" not in text
+        assert "https://" not in text
 
 
 def test_a_member_admin_registers_senders_from_the_command_line(world: World) -> None:

@@ -11,30 +11,33 @@ audit entries are kept.
 
 # No ``from __future__ import annotations`` here: FastAPI reads the route signatures at run time,
 # and their types are aliases local to ``create_app``.
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from clusterhub import __version__
 from clusterhub.api.audit import add_audit_routes
+from clusterhub.api.errors import add_error_handlers
+from clusterhub.api.export import add_export_routes
 from clusterhub.api.grants import add_grant_routes
-from clusterhub.api.ingest import add_ingest_routes
+from clusterhub.api.headers import SecurityHeaders, add_docs_routes
+from clusterhub.api.ingest import MAX_FILE_BYTES, add_ingest_routes
 from clusterhub.api.keys import add_key_routes
+from clusterhub.api.limits import BodyLimit, RouteLimit
 from clusterhub.api.operations import add_operation_routes
 from clusterhub.api.releases import add_release_routes
 from clusterhub.collab import Subject
 from clusterhub.collab.privacy import DP_STATISTICS, Privacy
-from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
+from clusterhub.errors import Forbidden, NotFound
 from clusterhub.service import aggregates as aggregation
 from clusterhub.service import data, identity, reach
 from clusterhub.service.releases import LEFT_OUT
@@ -43,6 +46,24 @@ from clusterhub.storage.url import make_engine
 __all__ = ["create_app"]
 
 MAX_ROWS = 100_000
+#: The largest integer a query or path parameter takes: what every database stores as an integer.
+MAX_INT = 2**31 - 1
+DEVICE_SECONDS = identity.DEVICE_DAYS * 86_400
+#: Bodies beyond the 1 MiB default: rows and files up to the file cap (a multipart form's own
+#: framing on top), a posted cluster description up to 4 MiB.
+BODY_LIMITS = (
+    RouteLimit(re.compile(r"/api/v1/ingest/[^/]+/[^/]+/file"), MAX_FILE_BYTES + 64 * 1024, "20 MB"),
+    RouteLimit(re.compile(r"/api/v1/ingest/[^/]+/[^/]+"), MAX_FILE_BYTES, "20 MB"),
+    RouteLimit(re.compile(r"/api/v1/datasets/[^/]+/versions"), MAX_FILE_BYTES, "20 MB"),
+    RouteLimit(re.compile(r"/api/v1/runs"), 4 * 1024 * 1024, "4 MiB"),
+)
+
+
+class _App(FastAPI):
+    """FastAPI with the security headers outside everything, the server's own 500s included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 class Message(BaseModel):
@@ -134,9 +155,11 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     engine = make_engine(url)
     sessions = sessionmaker(engine, expire_on_commit=False)
     ident = identity.Identity(secret or secrets.token_urlsafe(32), clock=clock)
-    limiter = identity.LoginLimiter()
-    app = FastAPI(
+    limiter = identity.LoginLimiter(secret=ident.secret)
+    app = _App(
         dependencies=[Depends(_single_valued)],
+        docs_url=None,
+        redoc_url=None,
         title="clusterhub",
         version=__version__,
         openapi_url="/openapi.json",
@@ -146,8 +169,11 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
             403: {"model": Message, "description": "refused for a reason that hides nothing"},
             404: {"model": Message, "description": "not found, or not allowed (the same)"},
             409: {"model": Message, "description": "clashes with what exists"},
+            413: {"model": Message, "description": "a body over the route's limit"},
         },
     )
+    app.add_middleware(BodyLimit, routes=BODY_LIMITS)
+    add_docs_routes(app)
     bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
 
     def session() -> Iterator[Session]:
@@ -191,61 +217,36 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
     # every request for data states its purpose: a missing one is a malformed request (422)
     Purpose = Annotated[str, Query(min_length=1, max_length=64)]  # noqa: N806 - a type alias
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"detail": "not found"}, status_code=404)
+    add_error_handlers(app)
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=403)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """Unknown routes answer exactly like refused objects; a wrong method lists every
-        method of the path (Starlette would list only those of the first route it matched)."""
-        if exc.status_code == 404:
-            return JSONResponse({"detail": "not found"}, status_code=404)
-        if exc.status_code == 405:
-            methods = sorted(
-                {
-                    m
-                    for r in app.router.routes
-                    if isinstance(r, APIRoute) and r.path_regex.match(request.url.path)
-                    for m in r.methods or ()
-                }
-            )
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=405, headers={"Allow": ", ".join(methods)}
-            )
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                            headers=exc.headers)  # fmt: skip
-
-    @app.exception_handler(Conflict)
-    async def conflict(request: Request, exc: Conflict) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
-
-    @app.exception_handler(InputError)
-    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
-        """The same shape as FastAPI's own validation errors, with what was expected."""
-        problems = [
-            {
-                "loc": ["body", p.path] if p.path else ["body"],
-                "msg": f"expected {p.expected}" + (f", found {p.found}" if p.found else ""),
-                "type": "value_error",
-                "expected": p.expected,
-                "found": p.found,
-            }
-            for p in exc.problems
-        ]
-        return JSONResponse({"detail": problems}, status_code=422)
-
-    @app.post("/api/v1/token", tags=["identity"])
-    def token(db: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, str]:
+    @app.post(
+        "/api/v1/token",
+        tags=["identity"],
+        responses={429: {"model": Message, "description": "too many failed sign-ins"}},
+    )
+    def token(
+        db: Db, request: Request, response: Response,
+        form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    ) -> dict[str, str]:  # fmt: skip
+        """A 15-minute bearer token. Failed sign-ins are throttled per client address (behind a
+        proxy, let uvicorn trust its X-Forwarded-For: ``FORWARDED_ALLOW_IPS``); a browser that
+        signed in before keeps a device cookie that lets its right password in while others
+        fail on the same account."""
+        source = request.client.host if request.client else "unknown"
+        device = request.cookies.get(identity.DEVICE_COOKIE)
         try:
-            who = identity.authenticate(db, form.username, form.password, limiter)
+            signed = identity.authenticate(db, form.username, form.password, limiter,
+                                           source, device)  # fmt: skip
+        except identity.Throttled as exc:
+            raise HTTPException(
+                429, str(exc), headers={"Retry-After": str(exc.retry_after)}
+            ) from None
         except Forbidden as exc:
             raise HTTPException(401, str(exc)) from None
-        return {"access_token": identity.issue_token(ident, who), "token_type": "bearer"}
+        response.set_cookie(identity.DEVICE_COOKIE, signed.device, max_age=DEVICE_SECONDS,
+                            path="/api/v1/token", httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")  # fmt: skip
+        return {"access_token": identity.issue_token(ident, signed.subject), "token_type": "bearer"}
 
     @app.get("/api/v1/me", tags=["identity"])
     def me(who: Who) -> dict[str, Any]:
@@ -268,7 +269,7 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
         who: Who,
         dataset: str,
         purpose: Purpose,
-        version: Annotated[int | None, Query(ge=1)] = None,
+        version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     ) -> dict[str, Any]:
         found = data.read_dataset(db, who, dataset, purpose, version=version, now=ident.now())
         return {
@@ -410,6 +411,7 @@ def create_app(url: str, *, secret: str | None = None, clock: Any = None) -> Fas
             for c in table.cells
         ]
 
+    add_export_routes(app, session, subject, ident.now, MAX_INT)
     add_key_routes(app, session, subject, ident.now)
     add_release_routes(app, session, subject)
     add_operation_routes(app, session, subject, ident.now)

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, Path, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -95,6 +95,12 @@ def add_ingest_routes(
         """The upload form: sign in, pick a dataset and a file, read the receipt."""
         page = resources.files("clusterhub.api").joinpath("pages/upload.html").read_text("utf-8")
         return HTMLResponse(page)
+
+    @app.get("/upload.js", include_in_schema=False)
+    def upload_script() -> Response:
+        """The form's script: a file, so the page runs no inline script (see ``headers``)."""
+        script = resources.files("clusterhub.api").joinpath("pages/upload.js").read_text("utf-8")
+        return Response(script, media_type="text/javascript")
 
     @app.get("/api/v1/ingest/receipts", tags=["ingest"])
     def list_receipts(db: Session = db_dep, who: Subject = who_dep) -> list[dict[str, Any]]:

@@ -34,12 +34,56 @@ Loc = tuple[str | int, ...]
 
 
 # --- YAML with positions ---------------------------------------------------------------------
+#: Bounds of a document, whoever sent it: its length, its nesting, its aliases, and its nodes
+#: counted as if every alias were written out. Why count the expansion: a few lines of aliases
+#: of aliases ("billion laughs") compose quickly but make a tree whose every later walk never
+#: ends; refused while composing, parse time stays linear in the length.
+MAX_CHARS = 4_000_000
+MAX_DEPTH = 64
+MAX_ALIASES = 1_000
+MAX_NODES = 1_000_000
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML that refuses duplicate keys and reads only true/false as booleans.
+    """Safe YAML that refuses duplicate keys, reads only true/false as booleans and keeps within
+    the bounds above.
 
     Why: YAML 1.1 turns the country code ``NO`` into ``False``; and a repeated key silently
     dropping the first value is exactly the kind of silent wrong answer the model forbids.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._nodes = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> its nodes with aliases written out
+
+    def _refuse(self, expected: str, mark: yaml.Mark | None) -> None:
+        raise yaml.composer.ComposerError(None, None, f"expected {expected}", mark)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            self._refuse(f"at most {MAX_DEPTH} levels of nesting", mark)
+        first = self._nodes
+        alias = self.check_event(yaml.AliasEvent)
+        node = super().compose_node(parent, index)
+        if alias:
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                self._refuse(f"at most {MAX_ALIASES} aliases", mark)
+            if id(node) not in self._sizes:  # its anchor is still open: a cycle
+                self._refuse("an alias of a finished node, not of one enclosing it", mark)
+            self._nodes += self._sizes[id(node)]
+        else:
+            self._nodes += 1
+            self._sizes[id(node)] = self._nodes - first
+        if self._nodes > MAX_NODES:
+            self._refuse(f"at most {MAX_NODES:,} values, aliases written out", mark)
+        self._depth -= 1
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
@@ -82,6 +126,10 @@ _Loader.add_implicit_resolver(
 
 
 def _parse(text: str, file: str | None) -> tuple[Any, yaml.Node | None]:
+    if len(text) > MAX_CHARS:
+        found = f"{len(text):,} characters"
+        raise InputError([Problem(f"a document of at most {MAX_CHARS:,} characters", found,
+                                  file=file)])  # fmt: skip
     if text.lstrip().startswith(("{", "[")):
         # JSON, read by the YAML parser for its positions; YAML refuses tabs between tokens,
         # JSON allows them and forbids them inside strings, so a space is an exact stand-in.

@@ -4,7 +4,8 @@ Why argon2 and short-lived tokens: a leaked database must not leak passwords or 
 hashes, salted, deliberately slow); a leaked token must expire soon (15 minutes by default) and
 carry nothing a client can change without breaking its signature. Keys are ``prefix.secret``: the
 prefix finds the row, the secret is checked against its hash, and a key is revoked by a time
-stamp, effective on the next request. Logins are rate-limited per user name.
+stamp, effective on the next request. Failed logins are throttled per account and source, per
+source and per account from unknown clients (``service.throttle``).
 
 Why rotation revokes the old key in the same transaction that issues the new one (optionally
 from a few minutes later on): there is never a moment with two long-lived keys, nor one with
@@ -16,9 +17,7 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -30,13 +29,18 @@ from sqlalchemy.orm import Session
 from clusterhub.collab import Action, Decision, Purpose, Resource, Role, Subject
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
 from clusterhub.service.data import record
+from clusterhub.service.throttle import DEVICE_COOKIE, DEVICE_DAYS, LoginLimiter, Throttled
 from clusterhub.storage.rows import ApiKeyRow, TenantRow, UserRow
 
 __all__ = [
+    "DEVICE_COOKIE",
+    "DEVICE_DAYS",
     "SERVICE_ROLE",
     "Identity",
     "KeyInfo",
     "LoginLimiter",
+    "SignIn",
+    "Throttled",
     "add_tenant",
     "add_user",
     "authenticate",
@@ -148,28 +152,27 @@ def _subject(session: Session, user: UserRow) -> Subject:
     return Subject(user.tenant_id, user.username, roles, groups)
 
 
-@dataclass
-class LoginLimiter:
-    """At most ``attempts`` failed logins per user name within ``window`` seconds."""
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: who, and the device token that exempts this client from the
+    account's lockout next time (see ``service.throttle``)."""
 
-    attempts: int = 5
-    window: float = 60.0
-    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-
-    def check(self, username: str) -> None:
-        recent = self._failures[username]
-        cutoff = time.monotonic() - self.window
-        while recent and recent[0] < cutoff:
-            recent.popleft()
-        if len(recent) >= self.attempts:
-            raise Forbidden("too many failed logins; wait a minute")
-
-    def failed(self, username: str) -> None:
-        self._failures[username].append(time.monotonic())
+    subject: Subject
+    device: str
 
 
-def authenticate(session: Session, username: str, password: str, limiter: LoginLimiter) -> Subject:
-    limiter.check(username)
+def authenticate(  # noqa: PLR0917 - the attempt and where it comes from
+    session: Session,
+    username: str,
+    password: str,
+    limiter: LoginLimiter,
+    source: str = "local",
+    device: str | None = None,
+) -> SignIn:
+    """The subject behind a user name and password. ``source`` is the client's address and
+    ``device`` the device token it holds, if any; raises ``Throttled`` before judging an
+    attempt that comes too soon, ``Forbidden`` for a wrong one, alike for absent users."""
+    trusted = limiter.check(username, source, device)
     user = session.scalar(sa.select(UserRow).where(UserRow.username == username))
     try:
         if user is None or user.disabled:
@@ -177,9 +180,9 @@ def authenticate(session: Session, username: str, password: str, limiter: LoginL
             raise VerificationError
         _HASHER.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        limiter.failed(username)
+        limiter.failed(username, source, trusted)
         raise Forbidden("wrong user name or password") from None
-    return _subject(session, user)
+    return SignIn(_subject(session, user), limiter.succeeded(username, source))
 
 
 def issue_token(identity: Identity, subject: Subject) -> str:

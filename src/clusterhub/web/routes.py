@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
+from clusterhub.api.headers import HEADERS
 from clusterhub.collab import Subject
 from clusterhub.service.catalogue import datasets_of
 from clusterhub.service.freshness import freshness
@@ -39,13 +40,6 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/web/symbiosis": ("symbiosis.html", "Industrial symbiosis", "Symbiosis"),
     "/web/runs": ("runs.html", "Runs on shared data", "Runs"),
     "/web/data": ("data.html", "My data", "My data"),
-}
-#: Pages run only this package's scripts and styles, and are never framed by another site.
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
 }
 ClusterName = Annotated[
     str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
