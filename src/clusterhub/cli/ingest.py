@@ -26,8 +26,10 @@ from clusterhub.ingest import (
     Receipt,
     dead_letters,
     mail,
+    mailauth,
     mosquitto,
     mqtt,
+    publish,
     receipts,
     replay,
     senders,
@@ -206,10 +208,39 @@ def smtp(
     relay: Annotated[
         str | None, typer.Option(help="HOST:PORT of an SMTP relay for receipt e-mails")
     ] = None,
+    authenticate: Annotated[
+        str,
+        typer.Option(
+            help="dkim (verify the From domain's DKIM signature), relay (trust "
+            "--trusted-relay's Authentication-Results) or none (tests only)"
+        ),
+    ] = "dkim",
+    dkim_keys: Annotated[
+        Path | None,
+        typer.Option(
+            help="pinned DKIM keys, 'selector._domainkey.domain TXT' a line, instead of DNS",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    trusted_relay: Annotated[
+        str | None, typer.Option(help="authserv-id of the mail server in front (relay mode)")
+    ] = None,
     url: UrlOption = None,
 ) -> None:
-    """Receive data by e-mail until Ctrl-C: attachments from registered senders go through
-    the pipeline; each sender gets the receipts in the SMTP answer (and by mail via --relay)."""
+    """Receive data by e-mail until Ctrl-C: attachments from registered senders whose From
+    header is authenticated go through the pipeline; each sender gets the receipts in the SMTP
+    answer (and by mail via --relay)."""
+    auth = mailauth.Authenticator(
+        authenticate,  # type: ignore[arg-type]  # checked by Authenticator itself
+        keys=mailauth.load_keys(dkim_keys) if dkim_keys is not None else None,
+        trusted_relay=trusted_relay,
+    )
+    if auth.mode == "none":
+        console.print(
+            "[bold red]WARNING: --authenticate none: anyone who knows a registered address "
+            "can send data as its tenant. For tests and local trials only.[/]"
+        )
     target = database_url(url)
     upgrade(target)
     relay_to = None
@@ -219,7 +250,8 @@ def smtp(
             raise InputError.single("HOST:PORT", relay, path="--relay")
         relay_to = (relay_host, int(relay_port))
     receiver = mail.start_receiver(target, host, port, domain=domain,
-                                   max_bytes=int(max_mb * 1024 * 1024), relay=relay_to)  # fmt: skip
+                                   max_bytes=int(max_mb * 1024 * 1024), relay=relay_to,
+                                   auth=auth)  # fmt: skip
     console.print(f"receiving mail for <tenant>@{domain} on {host}:{port} (Ctrl-C to stop)")
     try:
         while True:
@@ -257,6 +289,9 @@ def mosquitto_config(
     console.print(table)
     console.print(f"start it with: mosquitto -c {directory / 'mosquitto.conf'}; the service's "
                   f"password is in {service}")  # fmt: skip
+    console.print("publishers: connect with MQTT v5 (QoS 1), the only version the broker tells "
+                  "that it refused a publish (PUBACK reason code 135); see `clusterhub ingest "
+                  "publish`")  # fmt: skip
     if json_out is not None:
         write_json(json_out, passwords)
 
@@ -278,3 +313,33 @@ def mqtt_subscriber(
     console.print(f"consuming MQTT from {host}:{port} into the pipeline (Ctrl-C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
         mqtt.run_subscriber(target, host, port, mosquitto.SERVICE_USER, password)
+
+
+@app.command("publish")
+def mqtt_publish(
+    file: Annotated[
+        Path,
+        typer.Argument(help='a JSON file: {"id": ..., "rows": [...]}', exists=True, dir_okay=False),
+    ],
+    tenant: Annotated[str, typer.Option(help="the publishing tenant (its MQTT user)")],
+    dataset: Annotated[str, typer.Option(help="the dataset's name")],
+    password_file: Annotated[Path, typer.Option(help="a file holding the tenant's password")],
+    target: Annotated[
+        str | None, typer.Option(help="the dataset's tenant (default: the publisher)")
+    ] = None,
+    host: Annotated[str, typer.Option(help="the broker's address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="the broker's port")] = 1883,
+) -> None:
+    """Publish a file's rows over MQTT v5 (QoS 1) and show the broker's answer; exit 1 when it
+    refuses (reason code 135: the topic is outside the tenant's prefix). A v3.1.1 client would
+    not be told."""
+    topic = mqtt.topic_for(tenant, target or tenant, dataset)
+    password = password_file.read_text(encoding="utf-8").strip()
+    answer = publish.publish(
+        topic, file.read_bytes(), host=host, port=port, user=tenant, password=password
+    )
+    if answer.refused:
+        console.print(f"[red]refused by the broker[/] {topic}: {answer.reason} ({answer.code})")
+        raise typer.Exit(1)
+    console.print(f"[green]acknowledged[/] {topic}: {answer.reason} ({answer.code}); the "
+                  "receipt follows from the service (clusterhub ingest receipts)")  # fmt: skip

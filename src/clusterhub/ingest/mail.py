@@ -4,14 +4,18 @@ ingest address from its registered senders and answers with a receipt.
 Addresses: ``<tenant>@<domain>`` is the tenant's ingest address (``acme@ingest.example``); each
 attachment is one message to the pipeline, its dataset named by the file's stem (``meter.csv``
 goes into ``meter``). Who is writing is the tenant that registered the envelope sender
-(``senders``); where it goes is the recipient's tenant. The two may differ: a sender of beta
-mailing ``acme@...`` reaches the pipeline, which refuses the write and audits it under acme.
+(``senders``), once ``mailauth`` has found the From header to be that address and authentic.
 
 The SMTP conversation, and why:
 
 - ``MAIL FROM`` an address no tenant registered: 550, nothing stored, logged. No receipt is
   mailed to it either: answering strangers would make the service a backscatter source.
 - ``RCPT TO`` anything but an existing tenant's ingest address: 550.
+- at DATA, a From header that is not the envelope sender, or not authenticated (DKIM, or a
+  trusted relay's Authentication-Results: ``mailauth``): 550 5.7.x naming why, nothing stored.
+- a recipient that is another tenant's ingest address (a sender of beta mailing
+  ``acme@...``): 550 5.7.1 for the whole message, nothing stored, and the refused write audited
+  under that tenant (acme), as every write into another tenant's data is.
 - more than ``max_bytes``: 552 (aiosmtpd's ``SIZE`` and data limit, checked again here).
 - no named attachment at all: 554, nothing stored (there is nothing a receipt could be about).
 - every named attachment gets a receipt; one that is not CSV, Excel or JSON is rejected by the
@@ -24,9 +28,6 @@ The SMTP conversation, and why:
   Message-ID the pipeline's content hash does the same).
 - with ``relay=(host, port)`` a plain-text receipt is mailed back to the sender (envelope sender
   ``<>``, as automatic replies must be, so they never loop) before the 250 is sent.
-
-SMTP proves nothing about a sender on its own; put the receiver behind a mail server that checks
-SPF/DKIM, and treat a registered address as the credential it is.
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy.orm import Session, sessionmaker
 
-from clusterhub.collab import Role, Subject
+from clusterhub.collab import Action, Purpose, Resource, Role, Subject
+from clusterhub.ingest.mailauth import Authenticator
 from clusterhub.ingest.parse import media_type_of
 from clusterhub.ingest.pipeline import Message, Receipt, submit
 from clusterhub.ingest.senders import canonical_address, tenant_of_sender
+from clusterhub.service.data import judge
 from clusterhub.service.identity import enter_tenant
 from clusterhub.storage import make_engine
 from clusterhub.storage.rows import TenantRow
@@ -172,6 +175,7 @@ def _stored(
     mail: EmailMessage,
     found: Sequence[Attachment],
     now: datetime,
+    domain: str,
 ) -> Reply:
     """One transaction: every (target, attachment) submitted, committed before answering."""
     with sessions() as session, session.begin():
@@ -180,6 +184,16 @@ def _stored(
             log.warning("e-mail refused: %s is no registered sender", sender)
             return Reply(550, ("5.7.1 sender not registered for ingest",))
         enter_tenant(session, subject)
+        foreign = sorted({t for t in targets if t != subject.tenant})
+        for tenant in foreign:  # judged and audited under that tenant; committed with the 550
+            address = f"{tenant}@{domain}"
+            judge(session, subject, Action.WRITE, Resource(tenant, f"email:{address}"),
+                  Purpose.DATA_MANAGEMENT, now)  # fmt: skip
+        if foreign:
+            log.warning("e-mail refused: %s (of %s) wrote to %s", sender, subject.tenant, foreign)
+            return Reply(550, (f"5.7.1 {', '.join(f'{t}@{domain}' for t in foreign)}: another "
+                               f"tenant's ingest address; {sender} sends for {subject.tenant} "
+                               "only, nothing stored",))  # fmt: skip
         done: list[tuple[str, Receipt]] = []
         for target in targets:
             for item in found:
@@ -206,10 +220,12 @@ def deliver(
     content: bytes,
     *,
     domain: str,
+    auth: Authenticator,
     now: datetime | None = None,
 ) -> Reply:
     """What the receiver does with one e-mail once it is whole: the SMTP answer, with every
-    receipt stored and committed when the answer is 250. Blocking (database work)."""
+    receipt stored and committed when the answer is 250. Blocking (database work, and DNS for
+    DKIM keys)."""
     targets = [t for t in (tenant_of_address(r, domain) for r in recipients) if t]
     try:
         mail = message_from_bytes(content, policy=policy.default)
@@ -217,13 +233,16 @@ def deliver(
     except (ValueError, LookupError, TypeError, AttributeError):  # headers beyond repair
         log.warning("unreadable e-mail from %s", sender, exc_info=True)
         return Reply(554, ("5.6.0 unreadable message",))
+    if isinstance(mail, EmailMessage) and (why := auth.refusal(sender, content, mail)):
+        log.warning("e-mail from %s refused: %s", sender, why)
+        return Reply(550, (why,))
     if not found:
         return Reply(554, ("5.6.0 no attachment: send a .csv, .xlsx or .json file",))
     for attempt in range(_ATTEMPTS):
         try:
             return _stored(
                 sessions, sender, targets=targets, mail=mail, found=found,
-                now=now or datetime.now(UTC),
+                now=now or datetime.now(UTC), domain=domain,
             )  # fmt: skip
         except sa.exc.IntegrityError:  # a concurrent delivery of the same e-mail won the key
             log.info("e-mail from %s collided with a concurrent delivery (%d)", sender, attempt)
@@ -276,8 +295,10 @@ class IngestHandler:
         domain: str,
         max_bytes: int,
         relay: tuple[str, int] | None = None,
+        auth: Authenticator | None = None,
     ) -> None:
         self.engine = engine
+        self.auth = auth or Authenticator()
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.domain = domain.lower()
         self.max_bytes = max_bytes
@@ -341,8 +362,9 @@ class IngestHandler:
             return "552 5.3.4 message too big"
         sender = envelope.mail_from or ""
         reply = await asyncio.to_thread(
-            deliver, self.sessions, sender, list(envelope.rcpt_tos), content, domain=self.domain
-        )
+            deliver, self.sessions, sender, list(envelope.rcpt_tos), content,
+            domain=self.domain, auth=self.auth,
+        )  # fmt: skip
         if reply.code == 250 and self.relay is not None:
             original = message_from_bytes(content, policy=policy.default)["Message-ID"]
             mail = receipt_mail(sender, reply, domain=self.domain, in_reply_to=original)
@@ -368,10 +390,15 @@ def start_receiver(
     domain: str,
     max_bytes: int,
     relay: tuple[str, int] | None = None,
+    auth: Authenticator | None = None,
 ) -> Controller:
     """Listen on ``host:port`` (in a thread of its own) for mail to ``<tenant>@<domain>``,
-    storing into the database at ``url``; ``stop()`` the returned controller to end it."""
-    handler = IngestHandler(make_engine(url), domain=domain, max_bytes=max_bytes, relay=relay)
+    storing into the database at ``url``; ``stop()`` the returned controller to end it.
+    ``auth``: how senders are authenticated, by default DKIM with keys from DNS."""
+    handler = IngestHandler(make_engine(url), domain=domain, max_bytes=max_bytes, relay=relay,
+                            auth=auth)  # fmt: skip
+    if handler.auth.mode == "none":
+        log.warning("e-mail senders are NOT authenticated (mode none): tests and trials only")
     receiver = Receiver(
         handler, hostname=host, port=port, data_size_limit=max_bytes, server_hostname=domain
     )
