@@ -8,8 +8,7 @@ stored); only a real conversation shows them.
 from __future__ import annotations
 
 import smtplib
-import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -47,13 +46,6 @@ BAD_CSV = b"time,mw\n2026-01-01T00:00,1.5\n2026-01-01T01:00,lots\n"
 
 def _admin(tenant: str) -> Subject:
     return Subject(tenant, f"{tenant}-admin", frozenset({Role.MEMBER_ADMIN}))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Collector:
@@ -95,7 +87,7 @@ class World:
 
 
 @pytest.fixture
-def world(migrated: str) -> Iterator[World]:
+def world(migrated: str, free_port: Callable[[], int]) -> Iterator[World]:
     """acme (dataset ``meter``, sender meter@acme.example) and beta (sender ops@beta.example),
     a receiver for ``<tenant>@ingest.example`` and a relay collecting receipts."""
     engine = make_engine(migrated)
@@ -112,9 +104,9 @@ def world(migrated: str) -> Iterator[World]:
         register_sender(s, _admin("acme"), ACME_SENDER)
         register_sender(s, _admin("beta"), BETA_SENDER.upper())
     relay = Collector()
-    relay_controller = Controller(relay, hostname="127.0.0.1", port=_free_port())
+    relay_controller = Controller(relay, hostname="127.0.0.1", port=free_port())
     relay_controller.start()
-    port = _free_port()
+    port = free_port()
     receiver = start_receiver(
         migrated, "127.0.0.1", port, domain=DOMAIN, max_bytes=MAX_BYTES,
         relay=("127.0.0.1", relay_controller.port),
