@@ -1,10 +1,19 @@
-"""Suite-wide settings: hypothesis profiles, an isolated clusterhub home, fresh databases."""
+"""Suite-wide settings: hypothesis profiles, an isolated clusterhub home, fresh databases, free
+ports, and the order in which pytest-xdist hands the tests to its workers.
+
+Why per worker: ``scripts/test.sh`` runs the suite on every core (``pytest -n``). Each worker is
+its own pytest session, so it already has its own PostgreSQL database (``postgres_url``) and
+homes (``tmp_path``); the ports its servers listen on come from a block of its own
+(``free_port``), and environment variables are set per test in the worker's own process.
+"""
 
 from __future__ import annotations
 
 import os
+import random
 import secrets
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,3 +127,64 @@ def migrated(database: str) -> str:
 
     upgrade(database)
     return database
+
+
+# --- ports -------------------------------------------------------------------------------------
+#: Ports the tests' servers (brokers, SMTP) listen on: below Linux's ephemeral range (32768 and
+#: up, where ``bind(0)`` and every outgoing connection take theirs, so a port found free cannot be
+#: handed to a client before the server binds it), split into one block per xdist worker, so two
+#: workers never pick the same port. Within a block the pick is random (other pytest sessions on
+#: the machine use the same blocks) and checked free by binding it.
+PORTS = range(20_000, 32_000)
+_handed_out: set[int] = set()
+_pick = random.Random()  # its own generator: hypothesis seeds the global one inside tests
+
+
+def _block() -> range:
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    size = len(PORTS) // max(workers, 1)
+    return range(PORTS.start + worker * size, PORTS.start + (worker + 1) * size)
+
+
+def _free_port() -> int:
+    block = _block()
+    for _ in range(200):
+        port = _pick.choice(block)
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"ports {block.start}-{block.stop - 1}: expected a free one, found none")
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """A function giving a port of 127.0.0.1 free now, never given before in this worker and
+    never given to another worker of this run."""
+    return _free_port
+
+
+# --- order -------------------------------------------------------------------------------------
+@pytest.hookimpl(trylast=True)  # after pytest grouped the tests by their fixtures' parameters
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, the slow tests first, longest first (``slow(seconds=...)``).
+
+    Why: ``scripts/test.sh`` runs ``--dist loadgroup``, which hands the tests out one at a time
+    in this order (a test without a group is a unit of its own). The two five-minute attack
+    suites are then the first test of each worker, and the short tests fill in around the slow
+    ones instead of one worker ending minutes after the other. Every worker sorts the same way,
+    so their collections stay identical, as xdist requires."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+
+    def expected_seconds(item: pytest.Item) -> float:
+        slow = item.get_closest_marker("slow")
+        return 0.0 if slow is None else float(slow.kwargs.get("seconds", 20))
+
+    items.sort(key=expected_seconds, reverse=True)  # stable: otherwise collection order

@@ -130,6 +130,7 @@ def _run(w: World, **body: object) -> dict[str, object]:
     return result
 
 
+@pytest.mark.slow(seconds=60)
 def test_an_energy_run_uses_exactly_the_members_that_granted_it(world: World) -> None:
     run = _run(world)
     assert run["left_out"] == {
@@ -187,6 +188,7 @@ def test_members_see_their_own_part_and_nobody_elses(world: World) -> None:
     assert len({a.text for a in answers}) == 1
 
 
+@pytest.mark.slow(seconds=60)
 def test_each_tenant_lists_the_runs_it_ran_or_has_a_part_in_and_no_others(world: World) -> None:
     first = _run(world)
     world.clock.now = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
@@ -248,6 +250,7 @@ def test_every_read_by_a_run_is_in_the_owners_audit_trail(world: World) -> None:
     assert all(e["allowed"] and e["purpose"] == "energy-optimization" for e in computed)
 
 
+@pytest.mark.slow(seconds=60)
 def test_a_run_reproduces_from_the_versions_it_used(world: World) -> None:
     run = _run(world)
     # botlek sends a correction: the stored run still reproduces from version 1

@@ -88,6 +88,7 @@ def test_a_window_starting_inside_a_shift_window_closes_it_on_time() -> None:
     assert result.perfect_foresight_cost_eur == pytest.approx(1040.0, rel=1e-9)
 
 
+@pytest.mark.slow(seconds=60)
 def test_hourly_commits_on_forecasts_stay_feasible_and_never_beat_foresight() -> None:
     """Noisy demand forecasts plan shifts the actual demand cannot always honour: the carried
     backlog is clipped to what can be reached, so every window settles."""

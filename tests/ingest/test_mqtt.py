@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,8 @@ from clusterhub.service.identity import add_tenant, enter_tenant
 from clusterhub.storage import make_engine
 from clusterhub.storage.rows import DatasetVersionRow, IngestKeyRow, ReceiptRow
 
+pytestmark = pytest.mark.slow  # a real broker per test, restarts, a killed consumer
+
 HOST = "127.0.0.1"
 COLUMNS = {"time": "time", "mw": "number"}
 
@@ -41,20 +42,17 @@ COLUMNS = {"time": "time", "mw": "number"}
 # --- a broker of our own -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def mosquitto_installed() -> None:
-    """Install Debian's package when the binary is missing, as the setup scripts do."""
+    """Install Debian's package when the binary is missing, as the setup scripts do. Every
+    xdist worker may get here at once: apt-get waits for the other's dpkg lock (up to five
+    minutes) instead of failing on it, and then finds the package installed."""
     if shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists():
         return
     apt = shutil.which("apt-get")
     if apt is not None:
-        subprocess.run([apt, "install", "-y", "mosquitto"], check=False, capture_output=True)
+        install = [apt, "-o", "DPkg::Lock::Timeout=300", "install", "-y", "mosquitto"]
+        subprocess.run(install, check=False, capture_output=True)
     if not (shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()):
         pytest.skip("mosquitto is not installed and `apt-get install -y mosquitto` failed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -94,7 +92,9 @@ class Hub:
 
 
 @pytest.fixture
-def hub(migrated: str, tmp_path: Path, mosquitto_installed: None) -> Iterator[Hub]:
+def hub(
+    migrated: str, tmp_path: Path, mosquitto_installed: None, free_port: Callable[[], int]
+) -> Iterator[Hub]:
     engine = make_engine(migrated)
     with Session(engine) as s, s.begin():
         for tenant in ("acme", "beta"):
@@ -104,7 +104,7 @@ def hub(migrated: str, tmp_path: Path, mosquitto_installed: None) -> Iterator[Hu
         with Session(engine) as s, s.begin():
             enter_tenant(s, admin)
             create_dataset(s, admin, "meter", "timeseries", COLUMNS)
-    port = _free_port()
+    port = free_port()
     with Session(engine) as s:
         credentials = write_broker_config(s, tmp_path / "broker", port)
     broker = start_broker(tmp_path / "broker" / "mosquitto.conf", port)
@@ -265,7 +265,9 @@ def test_nothing_is_lost_across_a_broker_restart_and_a_consumer_crash(hub: Hub) 
                 infos.append(acme.publish(topic, message(i), qos=1))
                 published += 1
             if i == 600:  # the consumer dies mid-stream: whatever it had not acked comes again
-                _until(lambda: len(hub.receipts()) > 100, "the consumer at work")
+                # the consumer is a new Python process: on cores shared with other test
+                # workers its imports alone may take most of the default 30 s
+                _until(lambda: len(hub.receipts()) > 100, "the consumer at work", timeout_s=120)
                 consumer.send_signal(signal.SIGKILL)
                 consumer.wait(10)
             if i == 1200:  # the broker restarts with the consumer away: its queue must survive

@@ -52,31 +52,35 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 @contextmanager
 def serving(users: Mapping[str, Mapping[str, tuple[Role, ...]]]) -> Iterator[str]:
     """The dashboard on a fresh SQLite database with ``users`` (tenant -> user -> roles), served
-    by uvicorn in a thread on a free port of 127.0.0.1; yields its base URL."""
-    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='clusterhub-web-')) / 'web.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as s, s.begin():
-        for tenant, members in users.items():
-            identity.add_tenant(s, tenant, tenant.title())
-            for user, roles in members.items():
-                identity.add_user(s, tenant, user, PASSWORD, roles)
-    engine.dispose()
-    app = create_site(url, secret="a-web-test-signing-secret-of-32-bytes")
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn within 20 s", pytrace=False)
-        time.sleep(0.05)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=10)
+    by uvicorn in a thread on a free port of 127.0.0.1; yields its base URL. The port is bound
+    by uvicorn itself (port 0), so no other test worker can take it in between; the database's
+    folder is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="clusterhub-web-") as folder:
+        url = f"sqlite:///{Path(folder) / 'web.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as s, s.begin():
+            for tenant, members in users.items():
+                identity.add_tenant(s, tenant, tenant.title())
+                for user, roles in members.items():
+                    identity.add_user(s, tenant, user, PASSWORD, roles)
+        engine.dispose()
+        app = create_site(url, secret="a-web-test-signing-secret-of-32-bytes")
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+        running = uvicorn.Server(config)
+        thread = threading.Thread(target=running.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not running.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                pytest.fail("the app did not start under uvicorn within 20 s", pytrace=False)
+            time.sleep(0.05)
+        port = running.servers[0].sockets[0].getsockname()[1]  # port 0: the kernel picked it
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            running.should_exit = True
+            thread.join(timeout=10)
 
 
 def violations(

@@ -104,7 +104,7 @@ def test_overview_load_times_of_harbour_and_kwinana(page: Any, artifacts: Path) 
         expect(page.locator("svg.map circle")).to_have_count(
             example_overview(name)["figures"]["sites"]
         )
-        page.screenshot(path=artifacts / f"overview-{name}.png", full_page=True)
+        page.screenshot(path=artifacts / f"overview-{name}-reloaded.png", full_page=True)
     (artifacts / "load-times.tsv").write_text("\n".join(lines) + "\n")
 
 

@@ -56,17 +56,21 @@ from clusterhub.symbiosis import Event, build_network, criticality, impact
 
 
 class _ErrorBoundary(TyperGroup):
-    """Turns domain errors from any command into messages and exit code 1."""
+    """Turns domain errors from any command into messages and exit code 1, each on one line
+    however narrow the terminal (``soft_wrap``): a ``file:line:column`` broken in two is neither
+    found by an editor nor by a search, and how it broke depended on the path's length."""
 
     def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except InputError as exc:
             for problem in exc.problems:
-                errors.print(f"[red]error[/red]: {escape(str(problem))}", highlight=False)
+                errors.print(
+                    f"[red]error[/red]: {escape(str(problem))}", highlight=False, soft_wrap=True
+                )
             raise typer.Exit(1) from None
         except ClusterhubError as exc:
-            errors.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
+            errors.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
 

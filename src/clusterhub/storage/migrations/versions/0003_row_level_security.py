@@ -61,14 +61,28 @@ POLICIES = {
 FORCED = ("grants", "datasets", "dataset_versions")
 
 
+def server_role(name: str, options: str) -> tuple[str, str]:
+    """Create role ``name`` unless it exists, and make the migrating user a member of it.
+
+    Why the exception handlers: roles belong to the server, not to the database, so two
+    databases migrating at once (the test workers, or two deployments on one server) both find
+    the role missing; the second's CREATE ROLE (or GRANT) waits for the first to commit and then
+    hits the unique name in pg_authid (or pg_auth_members). That error means the other made it:
+    taken as done. An advisory lock would not help: its keys are per database."""
+    return (
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN "
+        f"CREATE ROLE {name} {options}; END IF; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+        f"DO $$ BEGIN GRANT {name} TO CURRENT_USER; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    )
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN "
-        f"CREATE ROLE {ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
-    )
-    op.execute(f"GRANT {ROLE} TO CURRENT_USER")
+    for statement in server_role(ROLE, "NOLOGIN NOSUPERUSER NOBYPASSRLS"):
+        op.execute(statement)
     op.execute(f"GRANT USAGE ON SCHEMA public TO {ROLE}")
     op.execute(
         f"GRANT SELECT, INSERT, UPDATE ON tenants, users, api_keys, datasets, dataset_versions, "
