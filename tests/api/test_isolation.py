@@ -533,6 +533,7 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
             for name, left in zip(names, residual, strict=True):
                 if left < 1e-6:
                     world.leaks.append(f"{tenant} solves for {name}")
+
         # --- issue 15 item 2: grants to groups name their members; joining needs consent ------
         def _group_granted(self, dataset: str, tenant: str, purpose: str) -> bool:
             """A raw grant to a group the tenant is in now, naming the tenant (a member when it

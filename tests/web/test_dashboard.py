@@ -79,8 +79,9 @@ def test_overview_draws_the_harbour_cluster_and_runs_an_optimisation(
 
 
 def test_overview_load_times_of_harbour_and_kwinana(page: Any, artifacts: Path) -> None:
-    """Time from navigation to the page saying it is drawn, measured in the browser; the first
-    load of each cluster includes building it, the second is what a user sees afterwards."""
+    """Each cluster's overview draws on a first load (which builds it) and again; the times,
+    measured in the browser, go to the artifacts (no ceiling here: benchmarks/web_load.py
+    measures speed, a test on a loaded machine would only be flaky)."""
     sign_in(page, "acme-analyst")
     lines = []
     for name in ("harbour", "kwinana"):
@@ -97,7 +98,6 @@ def test_overview_load_times_of_harbour_and_kwinana(page: Any, artifacts: Path) 
                 f"{name}\t{attempt}\tready {seconds * 1000:.0f} ms\t"
                 f"DOMContentLoaded {navigation[0]:.0f} ms\tload {navigation[1]:.0f} ms"
             )
-            assert seconds < 20
         expect(page.locator("#cluster-description")).to_have_text(
             example_overview(name)["description"]
         )

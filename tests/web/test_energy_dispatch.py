@@ -173,7 +173,7 @@ def test_a_job_passes_through_its_stages_to_done(api: Any) -> None:
     assert job["state"] in ("queued", "running")
     assert set(job) == {"id", "state", "stage", "fraction"}
     seen = [job]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a bound on waiting, not a speed test
     while seen[-1]["state"] in ("queued", "running"):
         assert time.monotonic() < deadline, f"the job did not finish: {seen[-1]}"
         time.sleep(0.05)
@@ -235,7 +235,7 @@ def test_jobs_report_their_state_and_keep_a_failure() -> None:
         raise ModelError("window 0..9000 lies outside the horizon of 8784 steps")
 
     failed = jobs.submit("acme", failing)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # a bound on waiting, not a speed test
     while jobs.get("acme", failed.id)["state"] != "failed":
         assert time.monotonic() < deadline
         time.sleep(0.01)

@@ -33,7 +33,8 @@ def _validation(errors: Any) -> list[dict[str, Any]]:
 
 
 def add_error_handlers(app: FastAPI) -> None:
-    """Refusals (404, or 403 where naming the reason hides nothing), clashes (409), bad input (422, located), HTTP errors, validation."""
+    """Refusals (404; 403 where the reason hides nothing), clashes (409), bad input (422,
+    located), HTTP errors, validation."""
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:

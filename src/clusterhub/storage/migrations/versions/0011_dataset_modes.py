@@ -5,10 +5,11 @@ with all its readings, every version must stay readable exactly (runs pin versio
 hashes), and a write must store only the message's rows. Each record of an append or upsert
 dataset is kept once, valid from the version that added it until the version that replaced it;
 version v is the records valid at v. On PostgreSQL the records are tenant data under forced
-row-level security, visible as the dataset's versions are (to the owner and to grantees).
+row-level security, visible as the dataset's versions are: to the owner and to grantees (a
+group grant reaches only the members it names, as migration 0009 made it).
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-11-24 10:00:00
 """
 
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -29,7 +30,9 @@ TENANT = "NULLIF(current_setting('clusterhub.tenant', true), '')"
 GROUPS = "string_to_array(current_setting('clusterhub.groups', true), ',')"
 REACHES = (
     f"((g.grantee_kind = 'tenant' AND g.grantee = {TENANT})"
-    f" OR (g.grantee_kind = 'group' AND g.grantee = ANY({GROUPS}))"
+    f" OR (g.grantee_kind = 'group' AND g.grantee = ANY({GROUPS})"
+    " AND EXISTS (SELECT 1 FROM grant_members m WHERE m.grant_id = g.id"
+    f" AND m.member = {TENANT} AND m.removed_at IS NULL))"
     " OR g.grantee_kind = 'cluster')"
 )
 VISIBLE = (
