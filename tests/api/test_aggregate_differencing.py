@@ -158,3 +158,29 @@ def test_e_a_private_only_dataset_is_left_out_of_exact_answers(service: Service)
     assert private["left_out"] == 0
     trail = service.client.get("/api/v1/audit", headers=service.login("zeta-admin")).json()
     assert any(e["tenant"] == "zeta" and e["action"] == "grant" and e["allowed"] for e in trail)
+
+
+def test_f_rows_read_raw_through_a_grant_are_known_to_the_requester(service: Service) -> None:
+    """Only acme, beta and zeta report on the 7th. beta may read acme's rows raw: the cell of
+    the 7th minus its own and acme's figures would be zeta's, so beta is not told it, nor
+    anything that gives it back (the January total minus the other days). gamma, which knows
+    only its own rows, is told the cell."""
+    rows = {t: [_row(5, "boiler", 10.0 + i)] for i, t in enumerate(SECTORS)}
+    for tenant, mw in (("acme", 8.0), ("beta", 9.0), ("zeta", 7.0)):
+        rows[tenant].append(_row(7, "boiler", mw))
+    datasets = _share(service, rows)
+    raw = service.client.post("/api/v1/grants", json={"dataset": datasets["acme"],
+                              "grantee_kind": "tenant", "grantee": "beta", "purpose": PURPOSE,
+                              "form": "raw"}, headers=service.login("acme-admin"))  # fmt: skip
+    assert raw.status_code == 201, raw.text
+    read = service.client.get(f"/api/v1/datasets/{datasets['acme']}", params={"purpose": PURPOSE},
+                              headers=service.login("beta-analyst"))  # fmt: skip
+    assert read.status_code == 200, read.text  # beta does know acme's figures
+    seventh = ("2026-01-07",)
+    days = _ask(service, "beta-analyst", period="day")
+    assert days[seventh]["suppressed"]
+    assert days[seventh]["reason"] == LEAK
+    month = _ask(service, "beta-analyst", period="month")
+    assert all(c["suppressed"] for c in month.values()) or days[("2026-01-05",)]["suppressed"]
+    told = _ask(service, "gamma-analyst", period="day")
+    assert told[seventh]["value"] == pytest.approx(8.0 + 9.0 + 7.0)

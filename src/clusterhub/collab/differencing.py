@@ -5,7 +5,8 @@ Why linear algebra: an exact sum (or mean: the number of companies per cell is p
 known linear combination of the underlying figures ("atoms": one row of one version of one
 company's dataset). Whoever holds several such cells may add and subtract them; it learns a
 single company's figures exactly when some combination of the cells it holds is nonzero only
-on that company's atoms. The requester knows its own atoms, so they are taken out first.
+on that company's atoms. The requester knows its own atoms, and those of other companies it
+may read raw through a grant, so they are taken out first.
 Hence, with ``A`` the released cells as indicator rows over the other companies' atoms, the
 releases reveal company ``c`` iff ``rank(A) > rank(A without c's columns)``: then a vector of
 the row space vanishes outside ``c``'s atoms. This holds whatever the combination singles out
@@ -47,19 +48,22 @@ def audit(
     owners: np.ndarray,
     *,
     requester: int,
+    known: np.ndarray | None = None,
     limits: Limits | None = None,
 ) -> list[str]:
     """For each candidate cell (in order), ``""`` when it may be released together with the
     ``earlier`` cells and the candidates accepted before it, else why not. A cell is an array of
     atom ids; ``owners[atom]`` is the atom's company; ``requester`` is the asking company (its
-    atoms are known to it). The earlier cells are taken to be safe together (each was audited)."""
+    atoms are known to it); ``known[atom]`` marks other atoms it knows too (rows it may read raw
+    through a grant), which it can subtract like its own. The earlier cells are taken to be
+    safe together (each was audited)."""
     limits = limits or Limits()
     if not candidates:
         return []
     if len(earlier) + len(candidates) > limits.cells:
         return [TOO_MANY] * len(candidates)
     cells = [*earlier, *candidates]
-    matrix, companies = _merged(cells, owners, requester)
+    matrix, companies = _merged(cells, owners, requester, known)
     if matrix.shape[1] > limits.columns:
         return [TOO_MANY] * len(candidates)
     base = len(earlier)
@@ -85,7 +89,7 @@ def audit(
 
 
 def _merged(
-    cells: Sequence[np.ndarray], owners: np.ndarray, requester: int
+    cells: Sequence[np.ndarray], owners: np.ndarray, requester: int, known: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The cells as 0/1 rows over merged atoms of the companies other than the requester, and
     each column's company. Atoms are merged when the same company's atoms lie in exactly the
@@ -95,6 +99,8 @@ def _merged(
     rows = np.repeat(np.arange(len(cells)), sizes)
     atoms = np.concatenate([np.asarray(c, dtype=np.int64) for c in cells])
     keep = owners[atoms] != requester
+    if known is not None:
+        keep &= ~known[atoms]
     rows, atoms = rows[keep], atoms[keep]
     if atoms.size == 0:
         return np.zeros((len(cells), 0)), np.zeros(0, dtype=np.int64)

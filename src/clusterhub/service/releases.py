@@ -23,12 +23,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import Action, Purpose, Resource, Subject
+from clusterhub.collab import Action, Form, GranteeKind, Purpose, Resource, Subject
 from clusterhub.collab.differencing import audit
 from clusterhub.collab.disclosure import Cell
 from clusterhub.errors import NotFound
 from clusterhub.service.data import dataset_row, judge, owner_of
-from clusterhub.storage.rows import DatasetRow, ReleaseRow
+from clusterhub.storage.rows import DatasetRow, GrantMemberRow, GrantRow, ReleaseRow
 
 __all__ = [
     "BLOCK",
@@ -117,8 +117,11 @@ def audited(
     owners = np.repeat([companies.index(tenant_of[b]) for b in blocks],
                        [size[b] for b in blocks]).astype(np.int64)  # fmt: skip
     requester = companies.index(tenant) if tenant in companies else -1
+    readable = _readable(session, tenant, value, {b.rsplit("/", 2)[1] for b in blocks})
+    known = np.repeat([b.rsplit("/", 2)[1] in readable for b in blocks],
+                      [size[b] for b in blocks]).astype(bool)  # fmt: skip
     reasons = audit([_ids(c, offset) for c in old], [_ids(c, offset) for c in new], owners,
-                    requester=requester)  # fmt: skip
+                    requester=requester, known=known)  # fmt: skip
     out = list(cells)
     for index, reason, atoms in zip(released, reasons, new, strict=True):
         cell = cells[index]
@@ -131,6 +134,44 @@ def audited(
                        value=float(cell.value or 0.0), atoms=json.dumps(atoms, sort_keys=True),
                        created_at=now)
         )  # fmt: skip
+    return out
+
+
+def _readable(session: Session, tenant: str, value: str, datasets: set[str]) -> set[str]:
+    """Which of ``datasets`` (other owners') ``tenant`` may read, or could have read, raw with
+    the ``value`` column: a raw grant to it, to the cluster, or to a group naming it, live or
+    not (what it read while a grant lasted, it still knows). Any purpose, any time window: the
+    stricter side. On PostgreSQL row-level security hides grants whose group membership has
+    ended; those rows then count as unknown."""
+    if not datasets:
+        return set()
+    grants = session.scalars(
+        sa.select(GrantRow).where(
+            GrantRow.dataset_id.in_(sorted(datasets)),
+            GrantRow.tenant_id != tenant,
+            GrantRow.form == Form.RAW.value,
+        )
+    ).all()
+    groups = [g.id for g in grants if g.grantee_kind == GranteeKind.GROUP.value]
+    named = set(
+        session.scalars(
+            sa.select(GrantMemberRow.grant_id).where(
+                GrantMemberRow.grant_id.in_(groups), GrantMemberRow.member == tenant
+            )
+        )
+    ) if groups else set()  # fmt: skip
+    out = set()
+    for grant in grants:
+        fields = json.loads(grant.fields) if grant.fields else None
+        if fields is not None and value not in fields:
+            continue  # the rows without the value column tell nothing of the sums
+        kind = grant.grantee_kind
+        if (
+            kind == GranteeKind.CLUSTER.value
+            or (kind == GranteeKind.TENANT.value and grant.grantee == tenant)
+            or (kind == GranteeKind.GROUP.value and grant.id in named)
+        ):
+            out.add(grant.dataset_id)
     return out
 
 
