@@ -96,6 +96,22 @@ def test_validation_errors_never_echo_the_input(service: Service) -> None:
         assert problem["loc"][0] == "body"
 
 
+def test_the_services_own_checks_quote_at_most_40_characters_of_a_refused_value(
+    service: Service,
+) -> None:
+    admin = service.login("acme-admin")
+    dataset = _dataset(service, admin, "reading")
+    secret = "CONFIDENTIAL-READING-" * 50_000  # about a megabyte in one cell
+    answer = service.client.post(f"/api/v1/datasets/{dataset}/versions", headers=admin,
+                                 json={"rows": [{"label": "x", "mw": secret}]})  # fmt: skip
+    assert answer.status_code == 422, answer.text[:200]
+    assert len(answer.content) < 2_000
+    (problem,) = answer.json()["detail"]
+    assert problem["loc"][-1].endswith("mw")
+    assert problem["found"].startswith("'CONFIDENTIAL-READING-CONFIDENTIAL")
+    assert answer.text.count("CONFIDENTIAL") <= 2 * 3  # in found and in msg, 40 characters each
+
+
 def test_out_of_range_integers_are_422_naming_the_field(service: Service) -> None:
     admin = service.login("acme-admin")
     dataset = _dataset(service, admin, "meter")

@@ -32,6 +32,16 @@ def _validation(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
+#: how much of a refused value an error quotes back
+FOUND_CHARS = 40
+
+
+def _clipped(found: str | None) -> str | None:
+    if found is None or len(found) <= FOUND_CHARS:
+        return found
+    return found[:FOUND_CHARS] + f"… ({len(found):,} characters)"
+
+
 def add_error_handlers(app: FastAPI) -> None:
     """Refusals (404; 403 where the reason hides nothing), clashes (409), bad input (422,
     located), HTTP errors, validation."""
@@ -76,15 +86,17 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
-        """The same shape as FastAPI's own validation errors, with what was expected."""
-        problems = [
-            {
+        """The same shape as FastAPI's own validation errors, with what was expected; what was
+        found is quoted to at most ``FOUND_CHARS`` characters (the caller sent it, but a
+        megabyte cell must not come back whole)."""
+        problems = []
+        for p in exc.problems:
+            found = _clipped(p.found)
+            problems.append({
                 "loc": ["body", p.path] if p.path else ["body"],
-                "msg": f"expected {p.expected}" + (f", found {p.found}" if p.found else ""),
+                "msg": f"expected {p.expected}" + (f", found {found}" if found else ""),
                 "type": "value_error",
                 "expected": p.expected,
-                "found": p.found,
-            }
-            for p in exc.problems
-        ]
+                "found": found,
+            })  # fmt: skip
         return JSONResponse({"detail": problems}, status_code=422)
