@@ -39,8 +39,8 @@ def test_tenant_tables_force_rls_and_the_role_cannot_bypass_it(url: str) -> None
                 sa.text(
                     "SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
                     "WHERE relname IN "
-                    "('datasets', 'dataset_versions', 'grants', 'grant_members', 'runs', "
-                    "'run_results')"
+                    "('datasets', 'dataset_versions', 'dataset_records', 'grants', "
+                    "'grant_members', 'runs', 'run_results', 'aggregate_releases')"
                 )
             ).all()
         )
@@ -59,8 +59,9 @@ def test_tenant_tables_force_rls_and_the_role_cannot_bypass_it(url: str) -> None
         ).scalar()
     engine.dispose()
     assert flags == dict.fromkeys(
-        ("datasets", "dataset_versions", "grants", "grant_members", "runs", "run_results"), True
-    )
+        ("datasets", "dataset_versions", "dataset_records", "grants", "grant_members", "runs",
+         "run_results", "aggregate_releases"), True,
+    )  # fmt: skip
     assert tuple(role) == (False, False)
     assert identity.SERVICE_ROLE not in owners
     assert audit_rls is True
@@ -182,3 +183,41 @@ def test_a_probe_of_a_hidden_dataset_is_audited_under_its_owner(url: str) -> Non
     probes = [(e["tenant"], e["action"], e["dataset"], e["allowed"]) for e in trail
               if e["tenant"] == "beta"]  # fmt: skip
     assert probes == [("beta", "read", dataset, False), ("beta", "grant", dataset, False)]
+
+
+def test_a_group_grant_shows_rows_only_to_the_members_it_names(url: str) -> None:
+    """In the database too, a tenant in the group but not named by the grant (it joined later,
+    without the owner's consent) sees none of the dataset: not its row, its versions, nor the
+    records of an append dataset; the named member sees all three (issue 15 item 2)."""
+    engine = make_engine(url)
+    acme = who("acme")
+    with Session(engine) as s, s.begin():
+        for tenant in ("acme", "beta", "gamma"):
+            identity.add_tenant(s, tenant, tenant.title())
+    with Session(engine) as s, s.begin():
+        identity.enter_tenant(s, acme)
+        dataset = data.create_dataset(s, acme, "meter", "timeseries",
+                                      {"time": "time", "mw": "number"}, mode="append")  # fmt: skip
+        data.add_version(s, acme, dataset, [{"time": "2026-01-01T00:00", "mw": 1.0}])
+    with engine.begin() as c:  # the grant as created when only beta was in the group
+        c.execute(sa.text(
+            "INSERT INTO grants (id, tenant_id, dataset_id, grantee_kind, grantee, purpose, form, "
+            "created_at) VALUES ('g1', 'acme', :d, 'group', 'port', 'energy-optimization', "
+            "'raw', now())"), {"d": dataset})  # fmt: skip
+        c.execute(sa.text(
+            "INSERT INTO grant_members (grant_id, member, tenant_id, added_at, reason) "
+            "VALUES ('g1', 'beta', 'acme', now(), 'member of port when granted')"))  # fmt: skip
+
+    def seen(tenant: str) -> tuple[int, int, int]:
+        subject = Subject(tenant, f"{tenant}-admin", frozenset({Role.MEMBER_ADMIN}),
+                          frozenset({"port"}))  # fmt: skip
+        with Session(engine) as s, s.begin():
+            identity.enter_tenant(s, subject)
+            return tuple(  # type: ignore[return-value]
+                int(s.scalar(sa.text(f"SELECT count(*) FROM {table} WHERE tenant_id = 'acme'")))
+                for table in ("datasets", "dataset_versions", "dataset_records")
+            )
+
+    assert seen("beta") == (1, 1, 1)
+    assert seen("gamma") == (0, 0, 0)
+    engine.dispose()
