@@ -70,6 +70,9 @@ def test_a_two_way_table_and_the_cluster_total_do_not_give_a_lone_asset(
     cluster = _ask(service)[("total",)]  # the cluster total asked apart
     assert cluster["suppressed"]
     assert cluster["reason"] == LEAK
+    colleague = _ask(service, "beta-admin")[("total",)]  # the ledger is the tenant's, not a user's
+    assert colleague["suppressed"]
+    assert colleague["reason"] == LEAK
     # another tenant was told nothing yet: the same total is released to it
     assert _ask(service, "gamma-analyst")[("total",)]["value"] == pytest.approx(
         sum(r["mw"] for records in rows.values() for r in records)
@@ -157,7 +160,12 @@ def test_e_a_private_only_dataset_is_left_out_of_exact_answers(service: Service)
     assert private["contributors"] == 6  # noisy releases use it
     assert private["left_out"] == 0
     trail = service.client.get("/api/v1/audit", headers=service.login("zeta-admin")).json()
-    assert any(e["tenant"] == "zeta" and e["action"] == "grant" and e["allowed"] for e in trail)
+    grants = [e for e in trail if e["action"] == "grant"]
+    # the refused attempts and the change are on the owner's trail, as asked
+    assert any(e["user"] == "beta-admin" and not e["allowed"] for e in grants)
+    assert any(e["user"] == "zeta-analyst" and not e["allowed"] for e in grants)
+    changes = [e for e in grants if e["user"] == "zeta-admin" and e["allowed"]]
+    assert len(changes) == 2  # its grant in _share and the change (a bad value never gets there)
 
 
 def test_f_rows_read_raw_through_a_grant_are_known_to_the_requester(service: Service) -> None:
