@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -168,8 +169,47 @@ def test_dead_letters_are_listed_and_replayed_with_their_receipt(
     expect(letters.locator("tbody tr")).to_have_count(1)
     expect(letters).not_to_contain_text("kiln-2027")
     created = datasets.locator("tbody tr", has_text="kiln-2027")
-    expect(created.locator("td").nth(3)).to_have_text("1")
+    expect(created.locator("td").nth(3)).to_have_text("replace")
+    expect(created.locator("td").nth(4)).to_have_text("1")
     receipts = page.get_by_role("table", name="Receipts, newest first")
     expect(receipts.locator("tbody tr").first).to_contain_text("accepted")
     page.screenshot(path=artifacts / "my-data-dead-letter-replayed.png", full_page=True)
     assert violations(page, report=artifacts / "axe-data-dead-letters.json") == []
+
+
+def test_a_dataset_is_created_with_its_write_mode_and_a_missing_key_is_named(page: Any) -> None:
+    """My data declares how each new message relates to the dataset (issue 15 item 4): an
+    upsert dataset without key columns is refused under the key field, then made with one."""
+    sign_in(page, "acme-admin", "/web/data")
+    page.get_by_text("New dataset").click()
+    form = page.locator("#dataset-form")
+    form.get_by_label("Name", exact=True).fill("assets-register")
+    form.get_by_label("Kind").select_option("table")
+    form.locator("#dataset-columns").fill("asset:text, mw:number")
+    form.get_by_label("Each new message").select_option("upsert")
+    form.get_by_role("button", name="Create dataset").click()
+    expect(page.locator("#dataset-key-error")).to_contain_text("upsert key")
+    form.get_by_label("Key columns").fill("asset")
+    form.get_by_role("button", name="Create dataset").click()
+    datasets = page.get_by_role("table", name="Datasets of acme")
+    made = datasets.locator("tbody tr", has_text="assets-register")
+    expect(made.locator("td").nth(3)).to_have_text("upsert by asset")
+
+
+def test_a_grant_may_expire_today_at_the_end_of_the_day(page: Any) -> None:
+    """The date picker's day is the last day of access (to 23:59:59 UTC): today is accepted."""
+    sign_in(page, "acme-admin", "/web/data")
+    page.get_by_text("New dataset").click()
+    form = page.locator("#dataset-form")
+    form.get_by_label("Name", exact=True).fill("dryer")
+    form.get_by_role("button", name="Create dataset").click()
+    datasets = page.get_by_role("table", name="Datasets of acme")
+    expect(datasets.get_by_role("cell", name="dryer", exact=True)).to_be_visible()
+    today = datetime.now(UTC).date().isoformat()
+    grant = page.locator("#grant-form")
+    grant.get_by_label("Dataset").select_option(label="dryer")
+    grant.get_by_label("Grantee (tenant id").fill("beta")
+    grant.get_by_label("Expires").fill(today)
+    grant.get_by_role("button", name="Create grant").click()
+    grants = page.get_by_role("table", name="Grants given by acme")
+    expect(grants.locator("tbody tr", has_text="dryer")).to_contain_text(today)

@@ -153,7 +153,10 @@ document.getElementById("dataset-form").addEventListener("submit", async (event)
     const [name, type] = part.split(":").map((p) => p.trim());
     columns[name] = type || "";
   }
-  const body = { name: form.elements.namedItem("name").value.trim(), kind: form.elements.kind.value, columns };
+  const body = { name: form.elements.namedItem("name").value.trim(), kind: form.elements.kind.value, columns,
+    mode: form.elements.mode.value };
+  const key = form.elements.key.value.split(",").map((p) => p.trim()).filter(Boolean);
+  if (key.length) body.key = key;
   const answer = await api("/api/v1/datasets", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   if (!answer.ok) { showProblems(form, problemsByField(answer.body, answer.status)); return; }
   clearProblems(form);
@@ -168,7 +171,7 @@ document.getElementById("grant-form").addEventListener("submit", async (event) =
     dataset: form.elements.dataset.value, grantee_kind: form.elements.grantee_kind.value, grantee: form.elements.grantee.value.trim(),
     purpose: form.elements.purpose.value, form: form.elements.form.value,
   };
-  if (form.elements.expires.value) body.expires = form.elements.expires.value + "T00:00:00Z";
+  if (form.elements.expires.value) body.expires = form.elements.expires.value + "T23:59:59Z";  // to the end of the day chosen (UTC)
   if (!body.dataset) { showProblems(form, { dataset: "create a dataset first" }); return; }
   const answer = await api("/api/v1/grants", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   if (!answer.ok) { showProblems(form, problemsByField(answer.body, answer.status)); return; }
@@ -207,7 +210,7 @@ document.getElementById("grant-edit-form").addEventListener("submit", async (eve
   if (form.elements.form.value !== editing.form) body.form = form.elements.form.value;
   if (form.elements.purpose.value !== editing.purpose) body.purpose = form.elements.purpose.value;
   const day = form.elements.expires.value;
-  if (day !== (editing.expires ? String(editing.expires).slice(0, 10) : "")) body.expires = day ? day + "T00:00:00Z" : null;
+  if (day !== (editing.expires ? String(editing.expires).slice(0, 10) : "")) body.expires = day ? day + "T23:59:59Z" : null;
   const answer = await api("/api/v1/grants/" + encodeURIComponent(editing.id), {
     method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   if (!answer.ok) { showProblems(form, problemsByField(answer.body, answer.status)); return; }
