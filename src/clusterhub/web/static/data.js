@@ -32,10 +32,16 @@ async function loadGrants() {
       const who = grantee(g);
       const revoked = Boolean(g.revoked);
       const what = " the grant of " + (names[g.dataset] || g.dataset) + " to " + who + " for " + g.purpose;
+      const pending = revoked ? [] : (g.pending || []);
       const buttons = revoked ? "" : el("span", { class: "row-actions" },
         el("button", { type: "button", class: "secondary", "aria-label": "Edit" + what, onclick: () => openEdit(g) }, "Edit"),
-        el("button", { type: "button", class: "secondary", "aria-label": "Revoke" + what, onclick: () => revoke(g.id) }, "Revoke"));
-      return [names[g.dataset] || g.dataset, who, g.purpose, g.form, g.expires ? g.expires.slice(0, 10) : "never",
+        el("button", { type: "button", class: "secondary", "aria-label": "Revoke" + what, onclick: () => revoke(g.id) }, "Revoke"),
+        ...pending.map((t) => el("button", { type: "button", class: "secondary", "aria-label": "Let " + t + " in to" + what,
+          onclick: () => consent(g.id, t) }, "Let " + t + " in")));
+      // a group grant reaches the members it names; who joined the group since waits for consent
+      const reach = g.grantee_kind !== "group" ? who
+        : who + " (reaches " + ((g.members || []).join(", ") || "no one") + (pending.length ? "; waiting: " + pending.join(", ") : "") + ")";
+      return [names[g.dataset] || g.dataset, reach, g.purpose, g.form, g.expires ? g.expires.slice(0, 10) : "never",
         revoked ? "revoked " + String(g.revoked).slice(0, 16).replace("T", " ") : "active", buttons];
     }), "No grants: nobody else can read your data."));
 }
@@ -59,6 +65,13 @@ function openEdit(g) {
 function closeEdit() {
   editing = null;
   document.getElementById("grant-edit-form").hidden = true;
+}
+
+async function consent(id, tenant) {
+  const path = "/api/v1/grants/" + encodeURIComponent(id) + "/members/" + encodeURIComponent(tenant);
+  const { ok, status, body } = await api(path, { method: "POST" });
+  if (!ok) { document.querySelector("#grant-form .form-error").textContent = "Letting " + tenant + " in failed: " + (body && body.detail || status); }
+  await Promise.all([loadGrants(), loadAudit()]);
 }
 
 async function revoke(id) {
