@@ -43,7 +43,9 @@ def test_criticality_ranks_asnaes_first(tmp_path: Path) -> None:
     out = tmp_path / "criticality.json"
     result = runner.invoke(app, ["symbiosis", "criticality", "kalundborg", "--json", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())[0]["facility"] == "asnaes"
+    payload = json.loads(out.read_text())
+    assert payload["rows"][0]["facility"] == "asnaes"
+    assert payload["year"] == 2019  # the latest year Kalundborg describes (D20)
 
 
 def test_an_unknown_facility_exits_1() -> None:

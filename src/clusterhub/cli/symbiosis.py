@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,13 +16,19 @@ from clusterhub.cli.source import cluster_from
 from clusterhub.errors import InputError, Problem
 from clusterhub.model import Cluster
 from clusterhub.model.io import read_participant, write_cluster
+from clusterhub.model.streams import RESOURCE_CLASSES
 from clusterhub.symbiosis import (
     Event,
     Impact,
+    LostInput,
+    Market,
+    Scope,
     build_network,
     criticality,
     flow_tables,
     impact,
+    market,
+    market_rows,
     metrics,
     replay,
 )
@@ -106,6 +112,24 @@ def network(
     )
 
 
+def _unit(unit: str) -> str:
+    return unit.replace("**3", "3") if unit else "units"
+
+
+def _amount_text(quantity: float | None, unit: str) -> str:
+    return "quantity unknown" if quantity is None else f"{quantity:,.0f} {_unit(unit)}/yr"
+
+
+def _lost_text(x: LostInput) -> str:
+    text = f"{x.stream} {100 * x.share_of_need:.0f}% of need ("
+    if x.quantity is None:
+        return text + "quantity unknown)"
+    text += f"{x.quantity:,.0f} {_unit(x.unit)}/yr" if x.unit else f"{x.quantity:,.0f} mixed units"
+    if x.unknown_flows:
+        text += f" + {x.unknown_flows} flow{'s' if x.unknown_flows > 1 else ''} of unknown quantity"
+    return text + ")"
+
+
 def impact_table(result: Impact, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for column in ("facility", "runs at", "days until impact", "lost inputs", "outputs lost"):
@@ -113,28 +137,173 @@ def impact_table(result: Impact, title: str) -> Table:
             column, justify="right" if column in ("runs at", "days until impact") else "left"
         )
     for f in result.facilities:
-        lost = "; ".join(
-            f"{x.stream} {100 * x.share_of_need:.0f}% of need"
-            + (f" ({x.quantity:,.0f} {x.unit}/yr)" if x.known and x.unit else " (no figure)")
-            for x in f.lost_inputs
+        lost = "; ".join(_lost_text(x) for x in f.lost_inputs)
+        outputs = ", ".join(
+            f"{k} quantity unknown" if v is None else f"{k} {v:,.3g}"
+            for k, v in f.lost_outputs.items()
+            if v is None or v > 1e-9
         )
-        outputs = ", ".join(f"{k} {v:,.3g}" for k, v in f.lost_outputs.items() if v > 1e-9)
         table.add_row(
             f.facility, f"{100 * f.level:.0f}%", _days(f.days_until_impact), lost, outputs or "-"
         )
     return table
 
 
+def purchases_table(result: Impact) -> Table:
+    """The inputs the report assumes were bought in instead, with the assumption's basis."""
+    table = Table(title="assumed bought in instead of the lost flows", title_justify="left")
+    for column in ("facility", "input", "bought", "quantity", "EUR/yr", "tCO2e/yr", "basis"):
+        table.add_column(column, justify="right" if column in ("EUR/yr", "tCO2e/yr") else "left")
+    for x in result.purchases:
+        table.add_row(
+            x.facility,
+            x.stream,
+            f"{100 * x.share:.0f}%",
+            _amount_text(x.quantity, x.unit),
+            "-" if x.cost_eur is None else f"{x.cost_eur:,.0f}",
+            "-" if x.co2e_t is None else f"{x.co2e_t:,.0f}",
+            x.basis,
+        )
+    return table
+
+
+def year_line(scope: Scope | None) -> str:
+    """Which year a result describes and what that left out, in one sentence."""
+    if scope is None or scope.year is None:
+        return "every exchange counts: the registry records no years"
+    why = " (the latest the registry describes)" if scope.year == scope.latest_year else ""
+    text = f"as of {scope.year}{why}: {len(scope.inactive_flows)} exchanges not active then"
+    if scope.not_running:
+        idle = ", ".join(f"{f} ({s})" for f, s in sorted(scope.not_running.items()))
+        text += f"; not running (their status): {idle}"
+        if scope.flows_of_idle_plants:
+            text += f", with {len(scope.flows_of_idle_plants)} exchanges left out"
+    elif not scope.statuses_applied:
+        text += "; statuses describe the latest year, not applied to an earlier one"
+    return text
+
+
+def market_line(assumed: Market | None) -> str:
+    if assumed is None:
+        return ""
+    text = (
+        f"market: region {assumed.region or 'anywhere'} (bundled table"
+        + (", user rows" if any(r.source.startswith("user") for r in assumed.rows.values()) else "")
+        + f"); classes without a row: {100 * assumed.default_share:.0f}% buyable"
+    )
+    if assumed.overrides:
+        text += "; set by the user: " + ", ".join(
+            f"{k} {100 * v:.0f}%" for k, v in sorted(assumed.overrides.items())
+        )
+    return text
+
+
+def market_payload(assumed: Market | None) -> dict[str, Any] | None:
+    if assumed is None:
+        return None
+    return {
+        "region": assumed.region,
+        "default_share": assumed.default_share,
+        "overrides": dict(assumed.overrides),
+        "rows": {k: asdict(v) for k, v in sorted(assumed.rows.items())},
+    }
+
+
+def scope_payload(scope: Scope | None) -> dict[str, Any]:
+    if scope is None:
+        return {"year": None}
+    return {
+        "year": scope.year,
+        "latest_year": scope.latest_year,
+        "statuses_applied": scope.statuses_applied,
+        "not_running": scope.not_running,
+        "inactive_flows": list(scope.inactive_flows),
+        "flows_of_idle_plants": list(scope.flows_of_idle_plants),
+    }
+
+
 def impact_payload(result: Impact) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "event": asdict(result.event),
+        **scope_payload(result.scope),
+        "event_facility_not_running": result.not_running,
         "damage_facility_equivalents": result.damage,
         "co2e_t_per_year": result.co2e_t,
+        "purchase_cost_eur_per_year": result.cost_eur,
+        "purchases": [asdict(x) for x in result.purchases],
+        "purchases_of_unknown_quantity": sum(1 for x in result.purchases if x.quantity is None),
         "diverted_per_year": result.diverted,
+        "diverted_flows_of_unknown_quantity": result.diverted_unknown,
+        "untaken_outputs": result.untaken,
         "iterations": result.iterations,
         "facilities": [asdict(f) for f in result.facilities],
+        "market": market_payload(result.market),
     }
     return _finite(payload)  # type: ignore[no-any-return]
+
+
+def _share(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise InputError.single("a share from 0 to 1", repr(text), path=what)
+    return value
+
+
+def market_from_options(
+    region: str | None, table: Path | None, buyable: list[str] | None, default: float
+) -> Market:
+    """The market the options describe: the bundled table (rows of ``table`` replacing its
+    rows), shares set per class by ``--buyable CLASS=SHARE``, and ``default`` for the rest."""
+    rows = None
+    if table is not None:
+        frame = read_table(table)
+        records = frame.to_dict(orient="records")
+        rows = [
+            replace(r, source=f"user table {table.name}: {r.source}".rstrip(": "))
+            for r in market_rows(records, file=str(table))
+        ]
+    overrides: dict[str, float] = {}
+    for k, item in enumerate(buyable or ()):
+        name, sep, value = item.partition("=")
+        if not sep or name.strip() not in RESOURCE_CLASSES:
+            raise InputError.single(
+                "CLASS=SHARE with a resource class such as acid=0.5", repr(item),
+                path=f"--buyable[{k}]",
+            )  # fmt: skip
+        overrides[name.strip()] = _share(value.strip(), f"--buyable[{k}]")
+    return market(region, rows=rows, default_share=_share(str(default), "--market-default"),
+                  overrides=overrides)  # fmt: skip
+
+
+YearOption = Annotated[
+    int | None,
+    typer.Option(help="the year to describe (default: the latest year the registry describes)"),
+]
+BuyableOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--buyable", help="CLASS=SHARE: share of a lost input of CLASS bought in (repeatable)"
+    ),
+]
+MarketOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--market",
+        help="a market table (CSV or Excel: resource_class, region, buyable_share, price, "
+        "emission_factor, source) whose rows replace the bundled ones",
+    ),
+]
+DefaultOption = Annotated[
+    float,
+    typer.Option("--market-default", help="buyable share of classes without a market row"),
+]
+RegionOption = Annotated[
+    str | None,
+    typer.Option(help="market region (ISO code; default: the cluster's country)"),
+]
 
 
 @app.command("impact")
@@ -144,15 +313,35 @@ def impact_command(
     days: Annotated[
         float | None, typer.Option(help="a suspension of this many days (default: for good)")
     ] = None,
+    year: YearOption = None,
+    buyable: BuyableOption = None,
+    market_table: MarketOption = None,
+    market_default: DefaultOption = 0.0,
+    region: RegionOption = None,
     json: JsonOption = None,
 ) -> None:
-    """Who loses which input, how much and how soon when a facility stops."""
+    """Who loses which input, how much and how soon when a facility stops, in one year; what
+    is assumed bought in instead, at what cost and CO2e."""
     cluster = cluster_from(file)
     net = build_network(cluster)
+    assumed = market_from_options(
+        region or net.region, market_table, buyable, market_default
+    )
     event = Event(shutdown, "shutdown" if days is None else "suspension", days=days)
-    result = impact(net, event)
+    result = impact(net, event, year=year, market=assumed)
     span = "for good" if days is None else f"for {days:g} days"
-    console.print(impact_table(result, f"{cluster.name}: {shutdown} stops {span}"))
+    when = f" in {result.year}" if result.year is not None else ""
+    if not result.not_running:
+        console.print(impact_table(result, f"{cluster.name}{when}: {shutdown} stops {span}"))
+    console.print(year_line(result.scope))
+    if result.not_running and result.scope is not None:
+        console.print(
+            f"{shutdown} does not run in {result.year} (status: "
+            f"{result.scope.not_running[shutdown]}): stopping it takes nothing away."
+        )
+    if result.purchases:
+        console.print(purchases_table(result))
+    console.print(market_line(result.market))
     options = replacement_options(cluster, result)
     if any(options.values()):
         console.print(
@@ -160,12 +349,21 @@ def impact_command(
                 "replacements for the lost inputs", [m for ms in options.values() for m in ms]
             )
         )
-    if not result.facilities:
-        console.print("No other facility loses anything: every input it supplies can be replaced.")
+    if not result.facilities and not result.not_running:
+        console.print(
+            "No other facility has to slow down"
+            + (": every input it supplies is bought in instead (above)." if result.purchases
+               else ": it supplies no running facility in this year.")
+        )  # fmt: skip
+    unknown = sum(1 for x in result.purchases if x.quantity is None)
+    left = ", ".join(f"{v:,.3g} {_unit(u)}/yr" for u, v in result.diverted.items())
+    if result.diverted_unknown:
+        left += (", " if left else "") + f"{result.diverted_unknown} flows of unknown quantity"
     console.print(
-        f"production lost elsewhere: {result.damage:.2f} facility-equivalents; inputs bought in "
-        f"instead: {result.co2e_t:,.0f} tCO2e/yr more; outputs left without a taker: "
-        + (", ".join(f"{v:,.3g} {u}/yr" for u, v in result.diverted.items()) or "none")
+        f"production lost elsewhere: {result.damage:.2f} facility-equivalents; bought in "
+        f"instead: EUR {result.cost_eur:,.0f}/yr, {result.co2e_t:,.0f} tCO2e/yr"
+        + (f" ({unknown} purchases of unknown quantity not counted)" if unknown else "")
+        + f"; outputs left without a taker: {left or 'none'}"
     )
     payload = impact_payload(result)
     payload["replacements"] = _finite({k: [asdict(m) for m in v] for k, v in options.items()})
@@ -173,9 +371,12 @@ def impact_command(
 
 
 def replacement_options(cluster: Cluster, result: Impact, top: int = 3) -> dict[str, list[Match]]:
-    """Ranked sources for every input the event cuts, at facilities that keep running."""
+    """Ranked sources for every input the event cuts, at facilities that keep running (not
+    the one that stops, not those it slows, not those whose status says they are idle)."""
     lost = {x.stream: f.facility for f in result.facilities for x in f.lost_inputs}
     down = {result.event.facility} | {f.facility for f in result.facilities if f.level < 1}
+    if result.scope is not None:
+        down |= set(result.scope.not_running)
     return replacements(cluster, lost, down, top=top)
 
 
@@ -183,16 +384,25 @@ def replacement_options(cluster: Cluster, result: Impact, top: int = 3) -> dict[
 def criticality_command(
     file: FileArgument,
     top: Annotated[int, typer.Option(help="rows to show")] = 15,
+    year: YearOption = None,
+    buyable: BuyableOption = None,
+    market_table: MarketOption = None,
+    market_default: DefaultOption = 0.0,
+    region: RegionOption = None,
     json: JsonOption = None,
 ) -> None:
-    """Every facility's shutdown in turn (N-1): ranked by the production it takes down
-    elsewhere, then by the flows it disrupts."""
+    """Every running facility's shutdown in turn (N-1) in one year: ranked by the production
+    it takes down elsewhere, then by the flows it disrupts."""
     cluster = cluster_from(file)
-    rows = criticality(build_network(cluster))
-    table = Table(title=f"{cluster.name}: criticality (N-1)", title_justify="left")
+    net = build_network(cluster)
+    assumed = market_from_options(region or net.region, market_table, buyable, market_default)
+    ranking = criticality(net, year=year, market=assumed)
+    when = f" in {ranking.year}" if ranking.year is not None else ""
+    table = Table(title=f"{cluster.name}{when}: criticality (N-1)", title_justify="left")
     for column in ("rank", "facility", "production lost", "facilities hit", "flows disrupted"):
         table.add_column(column, justify="left" if column == "facility" else "right")
-    for rank, row in enumerate(rows[:top], start=1):
+    running = [r for r in ranking if r.running]
+    for rank, row in enumerate(running[:top], start=1):
         table.add_row(
             str(rank),
             row.facility,
@@ -201,7 +411,16 @@ def criticality_command(
             str(row.disrupted_flows),
         )
     console.print(table)
-    write_json(json, [asdict(r) for r in rows])
+    console.print(year_line(ranking.scope))
+    console.print(market_line(ranking.market))
+    write_json(
+        json,
+        {
+            **scope_payload(ranking.scope),
+            "market": market_payload(ranking.market),
+            "rows": [asdict(r) for r in ranking],
+        },
+    )
 
 
 def _match_row(m: Match) -> list[str]:
@@ -271,12 +490,16 @@ def plan_command(
     fixed_cost: Annotated[
         float, typer.Option(help="EUR per year for each new link (makes it a MILP)")
     ] = 0.0,
+    year: Annotated[
+        int | None,
+        typer.Option(help="the year whose exchanges exist (default: the latest described)"),
+    ] = None,
     json: JsonOption = None,
 ) -> None:
     """The flows of largest total net benefit under supply and need (LP; MILP with a fixed
-    cost per new link)."""
+    cost per new link), between facilities that run."""
     cluster = cluster_from(file)
-    plan = plan_flows(cluster, fixed_cost_eur=fixed_cost)
+    plan = plan_flows(cluster, fixed_cost_eur=fixed_cost, year=year)
     table = Table(title=f"{cluster.name}: best allocation of flows", title_justify="left")
     for column in ("output", "input", "quantity", "EUR/unit", "EUR/yr", "link"):
         table.add_column(column)
@@ -284,7 +507,7 @@ def plan_command(
         table.add_row(
             f.supplier,
             f.receiver,
-            f"{f.quantity:,.0f} {f.unit}",
+            f"{f.quantity:,.0f} {_unit(f.unit)}",
             f"{f.benefit_eur_per_unit:,.1f}",
             f"{f.benefit_eur:,.0f}",
             "existing" if f.existing else "new",
@@ -293,7 +516,13 @@ def plan_command(
     console.print(
         f"total net benefit EUR {plan.total_benefit_eur:,.0f}/yr with {plan.new_links} new "
         f"links (fixed costs EUR {plan.fixed_cost_eur:,.0f}), from {plan.candidates} candidates"
+        + (f"; existing exchanges as of {plan.year}" if plan.year is not None else "")
     )
+    if plan.left_out:
+        console.print(
+            "left out, their status says they do not run: "
+            + ", ".join(f"{k} ({v})" for k, v in sorted(plan.left_out.items()))
+        )
     write_json(json, asdict(plan))
 
 
