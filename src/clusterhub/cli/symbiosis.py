@@ -260,7 +260,7 @@ def market_from_options(
     rows = None
     if table is not None:
         frame = read_table(table)
-        records = frame.to_dict(orient="records")
+        records = [{str(k): v for k, v in r.items()} for r in frame.to_dict(orient="records")]
         rows = [
             replace(r, source=f"user table {table.name}: {r.source}".rstrip(": "))
             for r in market_rows(records, file=str(table))
@@ -324,9 +324,7 @@ def impact_command(
     is assumed bought in instead, at what cost and CO2e."""
     cluster = cluster_from(file)
     net = build_network(cluster)
-    assumed = market_from_options(
-        region or net.region, market_table, buyable, market_default
-    )
+    assumed = market_from_options(region or net.region, market_table, buyable, market_default)
     event = Event(shutdown, "shutdown" if days is None else "suspension", days=days)
     result = impact(net, event, year=year, market=assumed)
     span = "for good" if days is None else f"for {days:g} days"
@@ -358,7 +356,8 @@ def impact_command(
     unknown = sum(1 for x in result.purchases if x.quantity is None)
     left = ", ".join(f"{v:,.3g} {_unit(u)}/yr" for u, v in result.diverted.items())
     if result.diverted_unknown:
-        left += (", " if left else "") + f"{result.diverted_unknown} flows of unknown quantity"
+        n = result.diverted_unknown
+        left += (", " if left else "") + f"{n} flow{'s' if n > 1 else ''} of unknown quantity"
     console.print(
         f"production lost elsewhere: {result.damage:.2f} facility-equivalents; bought in "
         f"instead: EUR {result.cost_eur:,.0f}/yr, {result.co2e_t:,.0f} tCO2e/yr"

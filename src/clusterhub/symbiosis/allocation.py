@@ -65,9 +65,7 @@ def plan_flows(
     s = _score(cluster, options or MatchOptions())
     year = year if year is not None else latest_year(cluster)
     existing = {
-        (e.supplier, e.receiver)
-        for e in cluster.exchanges
-        if year is None or e.active_in(year)
+        (e.supplier, e.receiver) for e in cluster.exchanges if year is None or e.active_in(year)
     }
     left_out = {
         site.id: p.status

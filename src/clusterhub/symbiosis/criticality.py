@@ -97,7 +97,5 @@ def criticality(
         )
         for i in range(n)
     ]
-    rows.sort(
-        key=lambda r: (not r.running, -r.damage, -r.disrupted_flows, -r.affected, r.facility)
-    )
+    rows.sort(key=lambda r: (not r.running, -r.damage, -r.disrupted_flows, -r.affected, r.facility))
     return Ranking(rows=tuple(rows), year=scope.year, scope=scope, market=assumed)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,8 @@ import scipy.sparse as sp
 from clusterhub.errors import NotFound
 from clusterhub.symbiosis.market import Market, market
 from clusterhub.symbiosis.network import Network
-from clusterhub.symbiosis.scope import Scope, scoped
+from clusterhub.symbiosis.results import Event, FacilityImpact, Impact, LostInput, Purchase
+from clusterhub.symbiosis.scope import scoped
 
 __all__ = [
     "BUFFER_DAYS",
@@ -63,82 +63,6 @@ class ImpactOptions:
     buffer_default: float = 0.0
     by_stream_substitutable: Mapping[str, float] = field(default_factory=dict)
     by_stream_buffer: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Event:
-    """``shutdown`` (permanent), ``suspension`` for ``days``, or ``capacity`` down to ``level``
-    (0.6 = runs at 60%) for ``days`` (None: permanent)."""
-
-    facility: str
-    kind: Literal["shutdown", "suspension", "capacity"] = "shutdown"
-    days: float | None = None
-    level: float = 0.0
-
-
-@dataclass(frozen=True)
-class LostInput:
-    stream: str
-    resource: str
-    quantity: float | None  # lost per year at the settled level, in ``unit``; None: unknown
-    unit: str
-    share_of_need: float
-    days_until_impact: float
-    known: bool  # False: some lost flows have no figure (``quantity`` counts only the others)
-    unknown_flows: int = 0  # lost flows without a figure
-
-
-@dataclass(frozen=True)
-class Purchase:
-    """An input the report assumes was bought in instead of a lost flow."""
-
-    facility: str
-    stream: str
-    resource: str
-    share: float  # of the lost flow that the market replaces
-    quantity: float | None  # bought per year, in ``unit``; None: the lost flow has no figure
-    unit: str
-    price_eur_per_unit: float | None
-    cost_eur: float | None  # per year; None: quantity or price unknown
-    co2e_t: float | None  # per year, of the supply bought in; None: quantity or factor unknown
-    basis: str  # where the share comes from
-
-
-@dataclass(frozen=True)
-class FacilityImpact:
-    facility: str
-    name: str
-    level: float  # share of normal operation left
-    days_until_impact: float
-    lost_inputs: tuple[LostInput, ...]
-    lost_outputs: dict[str, float | None]  # output stream -> no longer produced (None: unknown)
-
-
-@dataclass(frozen=True)
-class Impact:
-    event: Event
-    facilities: tuple[FacilityImpact, ...]  # affected ones, worst first
-    co2e_t: float  # extra emissions of the inputs bought in instead (per year, known ones)
-    diverted: dict[str, float]  # unit -> output left without its receiver (to landfill etc.)
-    iterations: int
-    year: int | None = None  # the year described (None: the registry records no years)
-    scope: Scope | None = None  # what the year and the statuses left out
-    purchases: tuple[Purchase, ...] = ()  # inputs assumed bought in instead of lost flows
-    cost_eur: float = 0.0  # per year, of the purchases with a known quantity and price
-    diverted_unknown: int = 0  # flows left without a taker whose quantity is unknown
-    market: Market | None = None
-    buyable: dict[str, float] = field(default_factory=dict)  # input stream -> share assumed
-    untaken: dict[str, float | None] = field(default_factory=dict)  # output stream -> left
-
-    @property
-    def damage(self) -> float:
-        """Facility-equivalents of production lost (sum of 1 - level)."""
-        return float(sum(1.0 - f.level for f in self.facilities))
-
-    @property
-    def not_running(self) -> bool:
-        """The facility that stops does not run in ``year`` anyway."""
-        return self.scope is not None and self.event.facility in self.scope.not_running
 
 
 @dataclass(frozen=True)
@@ -383,7 +307,15 @@ def _report(
             )
         )
     facilities.sort(key=lambda x: (x.level, x.days_until_impact))
-    purchases = _purchases(network, p, market, lost_any, missing, unknown, first_flow)
+    purchases = _purchases(
+        network,
+        p,
+        market,
+        lost_any=lost_any,
+        missing=missing,
+        unknown=unknown,
+        first_flow=first_flow,
+    )
     # outputs still produced whose receiver takes less: left to the supplier's old fate
     left = level[network.src] * network.quantity * (1.0 - level[network.dst])
     diverted: dict[str, float] = {}
@@ -408,7 +340,10 @@ def _report(
         cost_eur=float(sum(x.cost_eur for x in purchases if x.cost_eur is not None)),
         diverted_unknown=diverted_unknown,
         untaken=untaken,
-        buyable={network.streams[int(s)]: float(v) for s, v in zip(p.inputs, p.substitutable)},
+        buyable={
+            network.streams[int(s)]: float(v)
+            for s, v in zip(p.inputs, p.substitutable, strict=True)
+        },
     )
 
 
@@ -416,6 +351,7 @@ def _purchases(
     network: Network,
     p: _Prepared,
     market: Market,
+    *,
     lost_any: np.ndarray,
     missing: np.ndarray,
     unknown: np.ndarray,

@@ -116,9 +116,10 @@ def market_rows(records: list[dict[str, object]], *, file: str | None = None) ->
             bad("buyable_share", "a share from 0 to 1", values["buyable_share"])
             share = 0.0
         price, unit = _per_amount(values["price"], "EUR", bad, "price")
-        factor, factor_unit = _per_amount(values["emission_factor"], "tCO2e", bad, "emission_factor")
+        factor_text = values["emission_factor"]
+        factor, factor_unit = _per_amount(factor_text, "tCO2e", bad, "emission_factor")
         if unit and factor_unit and unit != factor_unit:
-            bad("emission_factor", f"a factor per {unit}, like the price", values["emission_factor"])
+            bad("emission_factor", f"a factor per {unit}, like the price", factor_text)
         rows.append(
             MarketRow(
                 resource_class=values["resource_class"],
