@@ -44,15 +44,23 @@ class MarketRow:
     def per(self, unit: str) -> tuple[float | None, float | None]:
         """Price (EUR) and CO2e (t) per ``unit`` of the flow ("t", "m**3", "MWh"); None where
         unknown or the units do not compare (a price per t for a flow in m3)."""
-        if not self.unit or not unit:
-            return None, None
-        try:
-            factor = float(parse_quantity(f"1 {unit}").to(self.unit).magnitude)
-        except Exception:
+        factor = _factor(unit, self.unit)
+        if factor is None:
             return None, None
         price = None if self.price_eur_per_unit is None else self.price_eur_per_unit * factor
         co2e = None if self.co2e_t_per_unit is None else self.co2e_t_per_unit * factor
         return price, co2e
+
+
+@lru_cache(maxsize=256)
+def _factor(unit: str, to: str) -> float | None:
+    """How many ``to`` one ``unit`` is (pint is slow; a report asks for few pairs, often)."""
+    if not unit or not to:
+        return None
+    try:
+        return float(parse_quantity(f"1 {unit}").to(to).magnitude)
+    except Exception:
+        return None
 
 
 @dataclass(frozen=True)
