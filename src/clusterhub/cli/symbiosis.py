@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from clusterhub.cli.output import console, write_json
 from clusterhub.cli.source import cluster_from
-from clusterhub.errors import InputError, Problem
+from clusterhub.cli.symbiosis_report import (
+    finite,
+    impact_payload,
+    impact_table,
+    market_from_options,
+    market_line,
+    market_payload,
+    purchases_table,
+    read_table,
+    scope_payload,
+    unit_text,
+    year_line,
+)
 from clusterhub.model import Cluster
 from clusterhub.model.io import read_participant, write_cluster
 from clusterhub.symbiosis import (
@@ -41,21 +51,6 @@ FileArgument = Annotated[
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="write the machine-readable result to PATH")
 ]
-
-
-def _days(value: float) -> str:
-    return "-" if not math.isfinite(value) else f"{value:g}"
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no infinity: an event that never arrives is null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 @app.command()
@@ -106,35 +101,32 @@ def network(
     )
 
 
-def impact_table(result: Impact, title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("facility", "runs at", "days until impact", "lost inputs", "outputs lost"):
-        table.add_column(
-            column, justify="right" if column in ("runs at", "days until impact") else "left"
-        )
-    for f in result.facilities:
-        lost = "; ".join(
-            f"{x.stream} {100 * x.share_of_need:.0f}% of need"
-            + (f" ({x.quantity:,.0f} {x.unit}/yr)" if x.known and x.unit else " (no figure)")
-            for x in f.lost_inputs
-        )
-        outputs = ", ".join(f"{k} {v:,.3g}" for k, v in f.lost_outputs.items() if v > 1e-9)
-        table.add_row(
-            f.facility, f"{100 * f.level:.0f}%", _days(f.days_until_impact), lost, outputs or "-"
-        )
-    return table
-
-
-def impact_payload(result: Impact) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "event": asdict(result.event),
-        "damage_facility_equivalents": result.damage,
-        "co2e_t_per_year": result.co2e_t,
-        "diverted_per_year": result.diverted,
-        "iterations": result.iterations,
-        "facilities": [asdict(f) for f in result.facilities],
-    }
-    return _finite(payload)  # type: ignore[no-any-return]
+YearOption = Annotated[
+    int | None,
+    typer.Option(help="the year to describe (default: the latest year the registry describes)"),
+]
+BuyableOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--buyable", help="CLASS=SHARE: share of a lost input of CLASS bought in (repeatable)"
+    ),
+]
+MarketOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--market",
+        help="a market table (CSV or Excel: resource_class, region, buyable_share, price, "
+        "emission_factor, source) whose rows replace the bundled ones",
+    ),
+]
+DefaultOption = Annotated[
+    float,
+    typer.Option("--market-default", help="buyable share of classes without a market row"),
+]
+RegionOption = Annotated[
+    str | None,
+    typer.Option(help="market region (ISO code; default: the cluster's country)"),
+]
 
 
 @app.command("impact")
@@ -144,15 +136,33 @@ def impact_command(
     days: Annotated[
         float | None, typer.Option(help="a suspension of this many days (default: for good)")
     ] = None,
+    year: YearOption = None,
+    buyable: BuyableOption = None,
+    market_table: MarketOption = None,
+    market_default: DefaultOption = 0.0,
+    region: RegionOption = None,
     json: JsonOption = None,
 ) -> None:
-    """Who loses which input, how much and how soon when a facility stops."""
+    """Who loses which input, how much and how soon when a facility stops, in one year; what
+    is assumed bought in instead, at what cost and CO2e."""
     cluster = cluster_from(file)
     net = build_network(cluster)
+    assumed = market_from_options(region or net.region, market_table, buyable, market_default)
     event = Event(shutdown, "shutdown" if days is None else "suspension", days=days)
-    result = impact(net, event)
+    result = impact(net, event, year=year, market=assumed)
     span = "for good" if days is None else f"for {days:g} days"
-    console.print(impact_table(result, f"{cluster.name}: {shutdown} stops {span}"))
+    when = f" in {result.year}" if result.year is not None else ""
+    if not result.not_running:
+        console.print(impact_table(result, f"{cluster.name}{when}: {shutdown} stops {span}"))
+    console.print(year_line(result.scope))
+    if result.not_running and result.scope is not None:
+        console.print(
+            f"{shutdown} does not run in {result.year} (status: "
+            f"{result.scope.not_running[shutdown]}): stopping it takes nothing away."
+        )
+    if result.purchases:
+        console.print(purchases_table(result))
+    console.print(market_line(result.market))
     options = replacement_options(cluster, result)
     if any(options.values()):
         console.print(
@@ -160,22 +170,35 @@ def impact_command(
                 "replacements for the lost inputs", [m for ms in options.values() for m in ms]
             )
         )
-    if not result.facilities:
-        console.print("No other facility loses anything: every input it supplies can be replaced.")
+    if not result.facilities and not result.not_running:
+        console.print(
+            "No other facility has to slow down"
+            + (": every input it supplies is bought in instead (above)." if result.purchases
+               else ": it supplies no running facility in this year.")
+        )  # fmt: skip
+    unknown = sum(1 for x in result.purchases if x.quantity is None)
+    left = ", ".join(f"{v:,.3g} {unit_text(u)}/yr" for u, v in result.diverted.items())
+    if result.diverted_unknown:
+        n = result.diverted_unknown
+        left += (", " if left else "") + f"{n} flow{'s' if n > 1 else ''} of unknown quantity"
     console.print(
-        f"production lost elsewhere: {result.damage:.2f} facility-equivalents; inputs bought in "
-        f"instead: {result.co2e_t:,.0f} tCO2e/yr more; outputs left without a taker: "
-        + (", ".join(f"{v:,.3g} {u}/yr" for u, v in result.diverted.items()) or "none")
+        f"production lost elsewhere: {result.damage:.2f} facility-equivalents; bought in "
+        f"instead: EUR {result.cost_eur:,.0f}/yr, {result.co2e_t:,.0f} tCO2e/yr"
+        + (f" ({unknown} purchases of unknown quantity not counted)" if unknown else "")
+        + f"; outputs left without a taker: {left or 'none'}"
     )
     payload = impact_payload(result)
-    payload["replacements"] = _finite({k: [asdict(m) for m in v] for k, v in options.items()})
+    payload["replacements"] = finite({k: [asdict(m) for m in v] for k, v in options.items()})
     write_json(json, payload)
 
 
 def replacement_options(cluster: Cluster, result: Impact, top: int = 3) -> dict[str, list[Match]]:
-    """Ranked sources for every input the event cuts, at facilities that keep running."""
+    """Ranked sources for every input the event cuts, at facilities that keep running (not
+    the one that stops, not those it slows, not those whose status says they are idle)."""
     lost = {x.stream: f.facility for f in result.facilities for x in f.lost_inputs}
     down = {result.event.facility} | {f.facility for f in result.facilities if f.level < 1}
+    if result.scope is not None:
+        down |= set(result.scope.not_running)
     return replacements(cluster, lost, down, top=top)
 
 
@@ -183,16 +206,25 @@ def replacement_options(cluster: Cluster, result: Impact, top: int = 3) -> dict[
 def criticality_command(
     file: FileArgument,
     top: Annotated[int, typer.Option(help="rows to show")] = 15,
+    year: YearOption = None,
+    buyable: BuyableOption = None,
+    market_table: MarketOption = None,
+    market_default: DefaultOption = 0.0,
+    region: RegionOption = None,
     json: JsonOption = None,
 ) -> None:
-    """Every facility's shutdown in turn (N-1): ranked by the production it takes down
-    elsewhere, then by the flows it disrupts."""
+    """Every running facility's shutdown in turn (N-1) in one year: ranked by the production
+    it takes down elsewhere, then by the flows it disrupts."""
     cluster = cluster_from(file)
-    rows = criticality(build_network(cluster))
-    table = Table(title=f"{cluster.name}: criticality (N-1)", title_justify="left")
+    net = build_network(cluster)
+    assumed = market_from_options(region or net.region, market_table, buyable, market_default)
+    ranking = criticality(net, year=year, market=assumed)
+    when = f" in {ranking.year}" if ranking.year is not None else ""
+    table = Table(title=f"{cluster.name}{when}: criticality (N-1)", title_justify="left")
     for column in ("rank", "facility", "production lost", "facilities hit", "flows disrupted"):
         table.add_column(column, justify="left" if column == "facility" else "right")
-    for rank, row in enumerate(rows[:top], start=1):
+    running = [r for r in ranking if r.running]
+    for rank, row in enumerate(running[:top], start=1):
         table.add_row(
             str(rank),
             row.facility,
@@ -201,7 +233,16 @@ def criticality_command(
             str(row.disrupted_flows),
         )
     console.print(table)
-    write_json(json, [asdict(r) for r in rows])
+    console.print(year_line(ranking.scope))
+    console.print(market_line(ranking.market))
+    write_json(
+        json,
+        {
+            **scope_payload(ranking.scope),
+            "market": market_payload(ranking.market),
+            "rows": [asdict(r) for r in ranking],
+        },
+    )
 
 
 def _match_row(m: Match) -> list[str]:
@@ -262,7 +303,7 @@ def match_command(
             + f"; {result.unreachable} not reachable (incompatible classes)"
         )
         payload["evaluation"] = asdict(result)
-    write_json(json, _finite(payload))
+    write_json(json, finite(payload))
 
 
 @app.command("plan")
@@ -271,12 +312,16 @@ def plan_command(
     fixed_cost: Annotated[
         float, typer.Option(help="EUR per year for each new link (makes it a MILP)")
     ] = 0.0,
+    year: Annotated[
+        int | None,
+        typer.Option(help="the year whose exchanges exist (default: the latest described)"),
+    ] = None,
     json: JsonOption = None,
 ) -> None:
     """The flows of largest total net benefit under supply and need (LP; MILP with a fixed
-    cost per new link)."""
+    cost per new link), between facilities that run."""
     cluster = cluster_from(file)
-    plan = plan_flows(cluster, fixed_cost_eur=fixed_cost)
+    plan = plan_flows(cluster, fixed_cost_eur=fixed_cost, year=year)
     table = Table(title=f"{cluster.name}: best allocation of flows", title_justify="left")
     for column in ("output", "input", "quantity", "EUR/unit", "EUR/yr", "link"):
         table.add_column(column)
@@ -284,7 +329,7 @@ def plan_command(
         table.add_row(
             f.supplier,
             f.receiver,
-            f"{f.quantity:,.0f} {f.unit}",
+            f"{f.quantity:,.0f} {unit_text(f.unit)}",
             f"{f.benefit_eur_per_unit:,.1f}",
             f"{f.benefit_eur:,.0f}",
             "existing" if f.existing else "new",
@@ -293,7 +338,13 @@ def plan_command(
     console.print(
         f"total net benefit EUR {plan.total_benefit_eur:,.0f}/yr with {plan.new_links} new "
         f"links (fixed costs EUR {plan.fixed_cost_eur:,.0f}), from {plan.candidates} candidates"
+        + (f"; existing exchanges as of {plan.year}" if plan.year is not None else "")
     )
+    if plan.left_out:
+        console.print(
+            "left out, their status says they do not run: "
+            + ", ".join(f"{k} ({v})" for k, v in sorted(plan.left_out.items()))
+        )
     write_json(json, asdict(plan))
 
 
@@ -314,7 +365,7 @@ def entrant_command(
     console.print(match_table(f"{fit.participant} could supply", supplies))
     write_json(
         json,
-        _finite(
+        finite(
             {
                 "participant": fit.participant,
                 "absorbs": {k: [asdict(m) for m in v] for k, v in fit.absorbs.items()},
@@ -322,20 +373,6 @@ def entrant_command(
             }
         ),
     )
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A registry table from CSV or Excel, every cell as text (quantities keep their units)."""
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, dtype=str)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(
-            [Problem("an existing CSV or Excel file", "no such file", file=str(path))]
-        ) from None
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError([Problem("a CSV or Excel table", str(exc), file=str(path))]) from None
 
 
 @app.command("import")

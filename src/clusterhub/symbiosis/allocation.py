@@ -5,12 +5,17 @@ supplier's 100 t cannot go to two receivers that each want 80 t, and the best re
 output may be the only receiver of another. A linear program over every compatible pair chooses
 the flows with the largest total net benefit under each output's supply and each input's need; a
 fixed cost per new link (a pipe, a contract) makes it a MILP that leaves out links too small to
-pay for themselves. Existing exchanges carry no fixed cost.
+pay for themselves. Existing exchanges (those active in the year planned for, by default the
+latest the registry describes) carry no fixed cost.
+
+Why statuses: a flow to a plant that is suspended or closed is no plan, so neither side of a
+pair may be a facility whose status says it stopped; planned and commissioning plants stay in,
+since finding their partners is what planning is for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import linopy
 import numpy as np
@@ -20,6 +25,8 @@ from clusterhub.errors import SolveError
 from clusterhub.model import Cluster
 from clusterhub.model.units import AMOUNT_DIMENSIONS
 from clusterhub.symbiosis.matching import FREE, TRANSPORT, MatchOptions, _mode, _score
+from clusterhub.symbiosis.network import latest_year
+from clusterhub.symbiosis.status import state
 
 __all__ = ["Flow", "FlowPlan", "plan_flows"]
 
@@ -42,6 +49,8 @@ class FlowPlan:
     fixed_cost_eur: float
     new_links: int
     candidates: int
+    year: int | None = None  # the year whose exchanges count as existing
+    left_out: dict[str, str] = field(default_factory=dict)  # site -> status (stopped plants)
 
 
 def plan_flows(
@@ -49,16 +58,31 @@ def plan_flows(
     *,
     fixed_cost_eur: float = 0.0,
     options: MatchOptions | None = None,
+    year: int | None = None,
 ) -> FlowPlan:
-    """The flows of largest total net benefit; ``fixed_cost_eur`` per year for each new link."""
+    """The flows of largest total net benefit; ``fixed_cost_eur`` per year for each new link;
+    ``year`` (default: the latest the registry describes) decides which exchanges exist."""
     s = _score(cluster, options or MatchOptions())
-    existing = {(e.supplier, e.receiver) for e in cluster.exchanges}
+    year = year if year is not None else latest_year(cluster)
+    existing = {
+        (e.supplier, e.receiver) for e in cluster.exchanges if year is None or e.active_in(year)
+    }
+    left_out = {
+        site.id: p.status
+        for p in cluster.participants
+        for site in p.sites
+        if state(p.status) == "stopped"
+    }
     out, inp = s.outputs, s.inputs
+    runs_out = np.array([o.site not in left_out for o in out.streams], dtype=bool)
+    runs_in = np.array([i.site not in left_out for i in inp.streams], dtype=bool)
     comparable = (
         np.isfinite(out.amount)[:, None]
         & np.isfinite(inp.amount)[None, :]
         & (out.dim[:, None] == inp.dim[None, :])
         & (s.score > 0)
+        & runs_out[:, None]
+        & runs_in[None, :]
     )
     supplier_idx, receiver_idx = np.nonzero(comparable)
     unit_benefit = np.zeros(len(supplier_idx))
@@ -83,7 +107,7 @@ def plan_flows(
     unit_benefit, is_existing = unit_benefit[keep], is_existing[keep]
     pairs = len(supplier_idx)
     if pairs == 0:
-        return FlowPlan((), 0.0, 0.0, 0, 0)
+        return FlowPlan((), 0.0, 0.0, 0, 0, year, left_out)
     capacity = np.minimum(out.amount[supplier_idx], inp.amount[receiver_idx])
     m = linopy.Model()
     pair = xr.DataArray(np.arange(pairs), dims="pair")
@@ -135,6 +159,8 @@ def plan_flows(
         fixed_cost_eur=fixed,
         new_links=new_links,
         candidates=pairs,
+        year=year,
+        left_out=left_out,
     )
 
 

@@ -14,33 +14,31 @@ facility's shutdown as one batch.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from clusterhub.errors import NotFound
+from clusterhub.symbiosis.market import Market, market
 from clusterhub.symbiosis.network import Network
+from clusterhub.symbiosis.results import Event, FacilityImpact, Impact, LostInput, Purchase
+from clusterhub.symbiosis.scope import scoped
 
 __all__ = [
     "BUFFER_DAYS",
-    "SUBSTITUTABLE",
     "Event",
     "FacilityImpact",
     "Impact",
     "ImpactOptions",
-    "criticality",
+    "LostInput",
+    "Purchase",
     "impact",
+    "market_of",
+    "prepare",
+    "settle",
 ]
-
-#: Share of an input that can be bought in instead within days, by resource class: 1 where a
-#: market supplies the class (water from the utility, gases from a gas company, bulk
-#: commodities; treated wastewater taken as process water can be replaced by fresh water), 0
-#: where the supply is tied to a neighbour by a pipe (steam, heat, hydrogen, biogas). An
-#: assumption, overridable per class or per stream.
-SUBSTITUTABLE: dict[str, float] = {"steam": 0.0, "heat": 0.0, "hydrogen": 0.0, "biogas": 0.0}
 
 #: Days an on-site stock of the input lasts, by class: bulk solids are stockpiled (a week
 #: assumed), piped flows are not. Overridable per class or per stream.
@@ -55,60 +53,16 @@ BUFFER_DAYS: dict[str, float] = dict.fromkeys(
 
 @dataclass(frozen=True)
 class ImpactOptions:
-    """Assumptions of the propagation; per-stream values win over per-class ones."""
+    """Assumptions of the propagation; per-stream values win over per-class ones, and both
+    win over the market (``substitutable`` by class, ``substitutable_default`` for classes the
+    market has no row for; None: the market's)."""
 
-    substitutable: Mapping[str, float] = field(default_factory=lambda: dict(SUBSTITUTABLE))
-    substitutable_default: float = 1.0
+    substitutable: Mapping[str, float] = field(default_factory=dict)
+    substitutable_default: float | None = None
     buffer_days: Mapping[str, float] = field(default_factory=lambda: dict(BUFFER_DAYS))
     buffer_default: float = 0.0
     by_stream_substitutable: Mapping[str, float] = field(default_factory=dict)
     by_stream_buffer: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Event:
-    """``shutdown`` (permanent), ``suspension`` for ``days``, or ``capacity`` down to ``level``
-    (0.6 = runs at 60%) for ``days`` (None: permanent)."""
-
-    facility: str
-    kind: Literal["shutdown", "suspension", "capacity"] = "shutdown"
-    days: float | None = None
-    level: float = 0.0
-
-
-@dataclass(frozen=True)
-class LostInput:
-    stream: str
-    resource: str
-    quantity: float  # lost per year at the settled level, in ``unit``
-    unit: str
-    share_of_need: float
-    days_until_impact: float
-    known: bool  # False: flows without figures counted as one unit each
-
-
-@dataclass(frozen=True)
-class FacilityImpact:
-    facility: str
-    name: str
-    level: float  # share of normal operation left
-    days_until_impact: float
-    lost_inputs: tuple[LostInput, ...]
-    lost_outputs: dict[str, float]  # output stream -> quantity no longer produced (per year)
-
-
-@dataclass(frozen=True)
-class Impact:
-    event: Event
-    facilities: tuple[FacilityImpact, ...]  # affected ones, worst first
-    co2e_t: float  # extra emissions of the inputs bought in instead (per year)
-    diverted: dict[str, float]  # unit -> output left without its receiver (to landfill etc.)
-    iterations: int
-
-    @property
-    def damage(self) -> float:
-        """Facility-equivalents of production lost (sum of 1 - level)."""
-        return float(sum(1.0 - f.level for f in self.facilities))
 
 
 @dataclass(frozen=True)
@@ -126,18 +80,28 @@ class _Prepared:
     starts: np.ndarray
     facilities_with_inputs: np.ndarray
     to_input: sp.csr_matrix  # flows x inputs, 1 where a flow feeds an input
+    by_stream: np.ndarray  # inputs whose share the options set for the stream itself
 
 
-def _prepare(network: Network, options: ImpactOptions) -> _Prepared:
+def market_of(network: Network, options: ImpactOptions, given: Market | None) -> Market:
+    """The market an analysis assumes: ``given`` or the bundled one of the network's region,
+    with the options' per-class shares on top."""
+    chosen = given if given is not None else market(network.region)
+    if options.substitutable:
+        chosen = replace(chosen, overrides={**chosen.overrides, **options.substitutable})
+    if options.substitutable_default is not None:
+        chosen = replace(chosen, default_share=options.substitutable_default)
+    return chosen
+
+
+def prepare(network: Network, options: ImpactOptions, market: Market) -> _Prepared:
     inputs, input_of_flow = np.unique(network.receiver, return_inverse=True)
     flows_in = np.bincount(input_of_flow, weights=network.quantity, minlength=len(inputs))
     own = network.stream_quantity[inputs]
     other = np.where(np.isfinite(own), np.maximum(own - flows_in, 0.0), 0.0)
     class_code, class_names = pd.factorize(pd.Series(network.stream_class, dtype=object))
     codes = class_code[inputs]
-    substitutable = np.array(
-        [options.substitutable.get(c, options.substitutable_default) for c in class_names]
-    )[codes]
+    substitutable = np.array([market.share(c) for c in class_names], dtype=float)[codes]
     buffer = np.array([options.buffer_days.get(c, options.buffer_default) for c in class_names])[
         codes
     ]
@@ -155,6 +119,9 @@ def _prepare(network: Network, options: ImpactOptions) -> _Prepared:
             k = position.get(streams.get(name, -1))
             if k is not None:
                 target[k] = value
+    by_stream = np.array(
+        [network.streams[int(i)] in options.by_stream_substitutable for i in inputs], dtype=bool
+    )
     input_facility = network.stream_facility[inputs]
     order = np.argsort(input_facility, kind="stable")
     facilities_with_inputs, starts = np.unique(input_facility[order], return_index=True)
@@ -173,10 +140,11 @@ def _prepare(network: Network, options: ImpactOptions) -> _Prepared:
             (np.ones(len(input_of_flow)), (np.arange(len(input_of_flow)), input_of_flow)),
             shape=(len(input_of_flow), len(inputs)),
         ),
+        by_stream=by_stream,
     )
 
 
-def _settle(
+def settle(
     network: Network, p: _Prepared, cap: np.ndarray, hits: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Levels at the fixed point for a batch of scenarios (rows of ``cap``): each facility at
@@ -222,24 +190,36 @@ def _arrival(network: Network, p: _Prepared, level: np.ndarray, start: int) -> n
     return days
 
 
-def impact(network: Network, event: Event, options: ImpactOptions | None = None) -> Impact:
-    """The settled effect of ``event`` on every facility, with what each one loses."""
+def impact(
+    network: Network,
+    event: Event,
+    options: ImpactOptions | None = None,
+    *,
+    year: int | None = None,
+    market: Market | None = None,
+) -> Impact:
+    """The settled effect of ``event`` on every facility in ``year`` (default: the latest the
+    registry describes), with what each one loses and what is bought in instead."""
     options = options or ImpactOptions()
     try:
         start = network.facilities.index(event.facility)
     except ValueError:
         raise NotFound(f"{event.facility!r} is not a facility (site) of this network") from None
-    p = _prepare(network, options)
+    network, scope = scoped(network, year)
+    assumed = market_of(network, options, market)
+    p = prepare(network, options, assumed)
     cap = np.ones((1, len(network.facilities)))
     cap[0, start] = event.level if event.kind == "capacity" else 0.0
-    level, ratio, iterations = _settle(network, p, cap, None)
+    if event.facility in scope.not_running:  # it is not running: nothing to take away
+        cap[0, start] = 1.0
+    level, ratio, iterations = settle(network, p, cap, None)
     days = _arrival(network, p, level[0], start)
     duration = np.inf if event.kind == "shutdown" or event.days is None else float(event.days)
     if np.isfinite(duration):  # only shortfalls that arrive before the event ends count
         hits = (days[network.src] + p.buffer[p.input_of_flow] < duration)[None, :]
-        level, ratio, more = _settle(network, p, cap, hits)
+        level, ratio, more = settle(network, p, cap, hits)
         iterations += more
-    return _report(
+    result = _report(
         network,
         p,
         event=event,
@@ -248,7 +228,9 @@ def impact(network: Network, event: Event, options: ImpactOptions | None = None)
         ratio=ratio[0],
         days=days,
         iterations=iterations,
+        market=assumed,
     )
+    return replace(result, year=scope.year, scope=scope, market=assumed)
 
 
 def _report(
@@ -261,15 +243,18 @@ def _report(
     ratio: np.ndarray,
     days: np.ndarray,
     iterations: int,
+    market: Market,
 ) -> Impact:
     delivered = level[network.src] * network.quantity
     lost_flow = network.quantity - delivered
+    lost_known = np.where(network.known, lost_flow, 0.0)
+    lost_unknown = (~network.known) & (lost_flow > 1e-12)
     n_inputs = len(p.inputs)
-    # per input, all at once: what is missing, since when, in which unit, whether all known
-    missing = np.bincount(p.input_of_flow, weights=lost_flow, minlength=n_inputs)
+    # per input, all at once: what is missing, since when, in which unit, how much is unknown
+    missing = np.bincount(p.input_of_flow, weights=lost_known, minlength=n_inputs)
+    unknown = np.bincount(p.input_of_flow, weights=lost_unknown, minlength=n_inputs)
     first_day = np.full(n_inputs, np.inf)
     np.minimum.at(first_day, p.input_of_flow, days[network.src])
-    unknown = np.bincount(p.input_of_flow, weights=~network.known, minlength=n_inputs) > 0
     unit_code = pd.factorize(pd.Series(network.unit, dtype=object))[0]
     low = np.full(n_inputs, np.iinfo(np.int64).max)
     high = np.full(n_inputs, -1)
@@ -277,28 +262,33 @@ def _report(
     np.maximum.at(high, p.input_of_flow, unit_code)
     first_flow = np.full(n_inputs, len(network.flows))
     np.minimum.at(first_flow, p.input_of_flow, np.arange(len(network.flows)))
+    lost_any = np.bincount(p.input_of_flow, weights=lost_flow, minlength=n_inputs) > 1e-12
     short = np.flatnonzero(ratio < 1.0 - 1e-9)
     short = short[np.argsort(p.input_facility[short], kind="stable")]
     by_facility: dict[int, list[LostInput]] = {}
     for k in short.tolist():
         stream = int(p.inputs[k])
+        all_unknown = unknown[k] > 0 and missing[k] <= 1e-12
         by_facility.setdefault(int(p.input_facility[k]), []).append(
             LostInput(
                 stream=network.streams[stream],
                 resource=network.stream_class[stream],
-                quantity=float(missing[k]),
+                quantity=None if all_unknown else float(missing[k]),
                 unit=network.unit[first_flow[k]] if low[k] == high[k] else "",
                 share_of_need=float(1.0 - ratio[k]),
                 days_until_impact=float(first_day[k] + p.buffer[k]),
                 known=not bool(unknown[k]),
+                unknown_flows=int(unknown[k]),
             )
         )
     # per facility: the outputs it no longer makes (summed per output stream first)
-    per_stream = np.bincount(network.supplier, weights=lost_flow, minlength=len(network.streams))
-    outputs: dict[int, dict[str, float]] = {}
-    for stream in np.flatnonzero(per_stream > 1e-12).tolist():
+    n_streams = len(network.streams)
+    per_stream = np.bincount(network.supplier, weights=lost_known, minlength=n_streams)
+    vague = np.bincount(network.supplier, weights=lost_unknown, minlength=n_streams) > 0
+    outputs: dict[int, dict[str, float | None]] = {}
+    for stream in np.flatnonzero((per_stream > 1e-12) | vague).tolist():
         row = outputs.setdefault(int(network.stream_facility[stream]), {})
-        row[network.streams[stream]] = float(per_stream[stream])
+        row[network.streams[stream]] = None if vague[stream] else float(per_stream[stream])
     touched = set(np.flatnonzero(level < 1.0 - 1e-9).tolist()) | set(by_facility)
     touched.discard(start)
     facilities = []
@@ -317,61 +307,83 @@ def _report(
             )
         )
     facilities.sort(key=lambda x: (x.level, x.days_until_impact))
-    # inputs bought in instead of the lost flows: their virgin supply's emissions
-    bought = np.bincount(p.input_of_flow, weights=lost_flow, minlength=len(p.inputs))
-    factor = network.stream_emission[p.inputs]
-    co2e = float(np.nansum(np.where(np.isfinite(factor), bought * p.substitutable * factor, 0.0)))
+    purchases = _purchases(
+        network,
+        p,
+        market,
+        lost_any=lost_any,
+        missing=missing,
+        unknown=unknown,
+        first_flow=first_flow,
+    )
     # outputs still produced whose receiver takes less: left to the supplier's old fate
     left = level[network.src] * network.quantity * (1.0 - level[network.dst])
     diverted: dict[str, float] = {}
+    untaken: dict[str, float | None] = {}
+    diverted_unknown = 0
     for e in np.flatnonzero(left > 1e-12).tolist():
-        unit = network.unit[e] or "units"
-        diverted[unit] = diverted.get(unit, 0.0) + float(left[e])
+        name = network.streams[int(network.supplier[e])]
+        if not network.known[e]:
+            diverted_unknown += 1
+            untaken[name] = None
+            continue
+        diverted[network.unit[e]] = diverted.get(network.unit[e], 0.0) + float(left[e])
+        if name not in untaken or untaken[name] is not None:
+            untaken[name] = (untaken.get(name) or 0.0) + float(left[e])
     return Impact(
         event=event,
         facilities=tuple(facilities),
-        co2e_t=co2e,
+        co2e_t=float(sum(x.co2e_t for x in purchases if x.co2e_t is not None)),
         diverted=diverted,
         iterations=iterations,
+        purchases=purchases,
+        cost_eur=float(sum(x.cost_eur for x in purchases if x.cost_eur is not None)),
+        diverted_unknown=diverted_unknown,
+        untaken=untaken,
+        buyable={
+            network.streams[int(s)]: float(v)
+            for s, v in zip(p.inputs, p.substitutable, strict=True)
+        },
     )
 
 
-@dataclass(frozen=True)
-class Criticality:
-    facility: str
-    name: str
-    damage: float  # facility-equivalents of production lost elsewhere
-    affected: int  # facilities with any loss
-    disrupted_flows: int  # flows that deliver less
-
-
-def criticality(network: Network, options: ImpactOptions | None = None) -> tuple[Criticality, ...]:
-    """Every facility's permanent shutdown, all at once (one scenario per row), ranked by the
-    production it takes down elsewhere, then by the flows it disrupts."""
-    options = options or ImpactOptions()
-    p = _prepare(network, options)
-    n = len(network.facilities)
-    cap = np.ones((n, n)) - np.eye(n)
-    level, ratio, _ = _settle(network, p, cap, None)
-    others = level + np.eye(n)  # the shut facility itself does not count
-    damage = (1.0 - others).sum(axis=1)
-    input_short = ratio < 1.0 - 1e-9
-    hit_facilities = np.zeros((n, n), dtype=bool)
-    if len(p.inputs):
-        hit_facilities[:, p.input_facility] |= input_short
-    affected = ((others < 1.0 - 1e-9) | hit_facilities).sum(axis=1) - hit_facilities[
-        np.arange(n), np.arange(n)
-    ]
-    disrupted = (level[:, network.src] < 1.0 - 1e-9).sum(axis=1)
-    rows = [
-        Criticality(
-            facility=network.facilities[i],
-            name=network.names.get(network.facilities[i], network.facilities[i]),
-            damage=float(damage[i]),
-            affected=int(affected[i]),
-            disrupted_flows=int(disrupted[i]),
+def _purchases(
+    network: Network,
+    p: _Prepared,
+    market: Market,
+    *,
+    lost_any: np.ndarray,
+    missing: np.ndarray,
+    unknown: np.ndarray,
+    first_flow: np.ndarray,
+) -> tuple[Purchase, ...]:
+    """What the market is assumed to replace of each lost input: the lost flows times the
+    buyable share, at the market's price; the CO2e of the input's own virgin supply where the
+    registry gives it, else the market's."""
+    rows = []
+    for k in np.flatnonzero(lost_any & (p.substitutable > 0)).tolist():
+        stream = int(p.inputs[k])
+        resource = network.stream_class[stream]
+        share = float(p.substitutable[k])
+        known = not (unknown[k] > 0 and missing[k] <= 1e-12)
+        quantity = float(missing[k]) * share if known else None
+        unit = network.unit[first_flow[k]]
+        row = market.rows.get(resource)
+        price, co2e = row.per(unit) if row is not None else (None, None)
+        own = float(network.stream_emission[stream])
+        co2e = own if np.isfinite(own) else co2e
+        rows.append(
+            Purchase(
+                facility=network.facilities[int(p.input_facility[k])],
+                stream=network.streams[stream],
+                resource=resource,
+                share=share,
+                quantity=quantity,
+                unit=unit,
+                price_eur_per_unit=price,
+                cost_eur=None if quantity is None or price is None else quantity * price,
+                co2e_t=None if quantity is None or co2e is None else quantity * co2e,
+                basis="set for this stream" if p.by_stream[k] else market.basis(resource),
+            )
         )
-        for i in range(n)
-    ]
-    rows.sort(key=lambda r: (-r.damage, -r.disrupted_flows, -r.affected, r.facility))
     return tuple(rows)

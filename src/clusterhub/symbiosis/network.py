@@ -16,7 +16,15 @@ import numpy as np
 from clusterhub.model import Cluster
 from clusterhub.model.units import AMOUNT_DIMENSIONS, dimension_name, parse_quantity
 
-__all__ = ["Network", "build_network", "flow_tables", "graph", "metrics", "replay"]
+__all__ = [
+    "Network",
+    "build_network",
+    "flow_tables",
+    "graph",
+    "latest_year",
+    "metrics",
+    "replay",
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,13 @@ class Network:
     unit: tuple[str, ...]  # base unit of each flow
     flows: tuple[str, ...]  # exchange ids
     names: dict[str, str] = field(default_factory=dict)  # facility -> readable name
+    # what the analyses need to pick a year and the plants that run (absent: all, always)
+    flow_start: np.ndarray | None = None  # start year of each flow, NaN where not recorded
+    flow_end: np.ndarray | None = None  # end year of each flow, NaN where still running
+    facility_status: tuple[str, ...] = ()  # the participant's recorded status, per facility
+    region: str | None = None  # ISO country of the cluster, for the market
+    year: int | None = None  # the year the flows were chosen for (None: every year)
+    latest_year: int | None = None  # the latest year the registry's exchanges describe
 
     @property
     def size(self) -> tuple[int, int]:
@@ -98,11 +113,13 @@ def build_network(cluster: Cluster, *, year: int | None = None) -> Network:
     """The network of ``cluster``'s exchanges (those active in ``year`` when given)."""
     facilities: list[str] = []
     owner: list[str] = []
+    status: list[str] = []
     names: dict[str, str] = {}
     for participant in cluster.participants:
         for site in participant.sites:
             facilities.append(site.id)
             owner.append(participant.id)
+            status.append(participant.status)
             label = getattr(site, "name", None) or site.id
             names[site.id] = f"{participant.name}: {label}" if label != participant.name else label
     at = {f: i for i, f in enumerate(facilities)}
@@ -156,7 +173,24 @@ def build_network(cluster: Cluster, *, year: int | None = None) -> Network:
         unit=tuple(unit),
         flows=tuple(e.id for e in exchanges),
         names=names,
+        flow_start=np.array([_year(e.start_year) for e in exchanges], dtype=float),
+        flow_end=np.array([_year(e.end_year) for e in exchanges], dtype=float),
+        facility_status=tuple(status),
+        region=cluster.location.country,
+        year=year,
+        latest_year=latest_year(cluster),
     )
+
+
+def _year(value: int | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def latest_year(cluster: Cluster) -> int | None:
+    """The latest year the registry describes: its last exchange start or end (None: no
+    exchange records a year)."""
+    years = [y for e in cluster.exchanges for y in (e.start_year, e.end_year) if y is not None]
+    return max(years) if years else None
 
 
 def graph(network: Network) -> nx.MultiDiGraph[str]:

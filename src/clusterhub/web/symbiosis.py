@@ -286,9 +286,8 @@ def shutdown_view(name: str, facility: str, days: int) -> dict[str, Any]:
             continue
         target = network.facilities[network.dst[k]]
         per_year = (1.0 - level[source]) * float(network.quantity[k])
-        bought = options.by_stream_substitutable.get(
-            receiver, options.substitutable.get(cls, options.substitutable_default)
-        )
+        # the share the engine assumed (the market's for flows outside the year it describes)
+        bought = result.buyable.get(receiver, result.market.share(cls) if result.market else 0.0)
         losses.setdefault(target, []).append(
             {
                 "flow": network.flows[k],
