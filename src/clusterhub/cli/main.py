@@ -13,46 +13,21 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress
 from typer.core import TyperGroup
 
 from clusterhub import __version__
 from clusterhub.cli.db import app as db_app
-from clusterhub.cli.energy import (
-    collaboration_payload,
-    collaboration_table,
-    rolling_payload,
-    rolling_table,
-    run_comparison,
-    run_rolling,
-    window_options,
-)
 from clusterhub.cli.examples import app as examples_app
 from clusterhub.cli.ingest import app as ingest_app
-from clusterhub.cli.output import console, errors, shown_url, summary_table, write_json
+from clusterhub.cli.output import console, errors, write_json
 from clusterhub.cli.service import audit_app, key_app, serve, tenant_app, user_app
-from clusterhub.cli.share import (
-    allocations_table,
-    energy_game,
-    read_game,
-    run_allocations,
-    share_payload,
-)
-from clusterhub.cli.source import cluster_from
 from clusterhub.cli.symbiosis import app as symbiosis_app
-from clusterhub.cli.symbiosis import (
-    impact_payload,
-    impact_table,
-    match_table,
-    replacement_options,
-)
-from clusterhub.energy.forecast import Forecast
+from clusterhub.energy import Forecast
 from clusterhub.errors import ClusterhubError, InputError
-from clusterhub.examples import EXAMPLES, load_example
-from clusterhub.model import summarize
-from clusterhub.sharing import CachedGame, Method
-from clusterhub.storage import database_url, import_cluster, upgrade
-from clusterhub.symbiosis import Event, build_network, criticality, impact
+from clusterhub.sharing import Method
+
+# Each command imports the engines it runs in its body: `clusterhub --help` loads no solver,
+# no dataframe library and no database driver (tests/cli/test_startup.py pins this).
 
 
 class _ErrorBoundary(TyperGroup):
@@ -107,6 +82,9 @@ UrlOption = Annotated[
 @app.command()
 def validate(file: FileArgument, json: JsonOption = None) -> None:
     """Check a cluster file: every field, every reference, every series against the horizon."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.model import summarize
+
     cluster = cluster_from(file)
     summary = summarize(cluster, energy=False)
     console.print(
@@ -119,6 +97,10 @@ def validate(file: FileArgument, json: JsonOption = None) -> None:
 @app.command()
 def show(file: FileArgument, json: JsonOption = None) -> None:
     """Summarise a cluster: who is in it, what they own, annual energies."""
+    from clusterhub.cli.output import summary_table
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.model import summarize
+
     summary = summarize(cluster_from(file))
     console.print(summary_table(summary))
     write_json(json, summary.as_dict())
@@ -146,6 +128,17 @@ def optimize(
 ) -> None:
     """Joint dispatch of the whole cluster against every participant alone: the saving; with
     --rolling also the cost of operating day by day on forecasts (regret)."""
+    from clusterhub.cli.energy import (
+        collaboration_payload,
+        collaboration_table,
+        rolling_payload,
+        rolling_table,
+        run_comparison,
+        run_rolling,
+        window_options,
+    )
+    from clusterhub.cli.source import cluster_from
+
     cluster = cluster_from(file)
     options = window_options(cluster, start, hours)
     result = run_comparison(cluster, options)
@@ -197,6 +190,17 @@ def share(
 ) -> None:
     """Split the collaboration saving among the participants, with a stability certificate:
     who would gain by leaving, and whether that is proven over every possible group."""
+    from clusterhub.cli.energy import window_options
+    from clusterhub.cli.share import (
+        allocations_table,
+        energy_game,
+        read_game,
+        run_allocations,
+        share_payload,
+    )
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.sharing import CachedGame
+
     if (file is None) == (game_file is None):
         raise InputError.single("either a cluster FILE or --game GAME.json", path="share")
     if samples is not None and precision is not None:
@@ -235,6 +239,9 @@ def import_(
     json: JsonOption = None,
 ) -> None:
     """Store a validated cluster as a new version; an invalid file writes nothing."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.storage import database_url, import_cluster
+
     cluster = cluster_from(file)  # raises before anything touches the database
     stored = import_cluster(database_url(url), cluster, key=key, source=file)
     state = "new version" if stored.is_new else "unchanged, already stored as"
@@ -258,6 +265,28 @@ def demo(
     then the harbour cluster's joint dispatch against each company alone, and its saving shared
     by Shapley and by the nucleolus, each with its stability certificate; last, the shutdown of
     Kwinana's most critical facility and who loses what."""
+    from rich.progress import Progress
+
+    from clusterhub.cli.energy import (
+        collaboration_payload,
+        collaboration_table,
+        run_comparison,
+        window_options,
+    )
+    from clusterhub.cli.output import shown_url, summary_table
+    from clusterhub.cli.share import allocations_table, energy_game, run_allocations, share_payload
+    from clusterhub.cli.symbiosis import (
+        impact_payload,
+        impact_table,
+        match_table,
+        replacement_options,
+    )
+    from clusterhub.examples import EXAMPLES, load_example
+    from clusterhub.model import summarize
+    from clusterhub.sharing import CachedGame
+    from clusterhub.storage import database_url, import_cluster, upgrade
+    from clusterhub.symbiosis import Event, build_network, criticality, impact
+
     results: dict[str, object] = {}
     target = database_url(url)
     if store:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from clusterhub.model import ClusterSummary
+if TYPE_CHECKING:
+    from clusterhub.model import ClusterSummary
 
 console = Console()
 errors = Console(stderr=True)

@@ -5,31 +5,22 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from clusterhub.cli.output import console, write_json
-from clusterhub.cli.source import cluster_from
 from clusterhub.errors import InputError, Problem
-from clusterhub.model import Cluster
-from clusterhub.model.io import read_participant, write_cluster
-from clusterhub.symbiosis import (
-    Event,
-    Impact,
-    build_network,
-    criticality,
-    flow_tables,
-    impact,
-    metrics,
-    replay,
-)
-from clusterhub.symbiosis.allocation import plan_flows
-from clusterhub.symbiosis.classify import classify
-from clusterhub.symbiosis.matching import Match, entrant, evaluate, match, replacements
-from clusterhub.symbiosis.registry import add_streams, streams_from_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from clusterhub.model import Cluster
+    from clusterhub.symbiosis import Impact
+    from clusterhub.symbiosis.matching import Match
+
+# The engine, the model and pandas load inside each command: `clusterhub --help` needs none.
 
 __all__ = ["app", "impact_payload", "impact_table", "match_table", "replacement_options"]
 
@@ -66,6 +57,9 @@ def network(
 ) -> None:
     """Facilities and flows: degree, betweenness, supplier concentration, single points of
     failure, per-resource flow tables (for a Sankey diagram) and the year-by-year replay."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.symbiosis import build_network, flow_tables, metrics, replay
+
     cluster = cluster_from(file)
     net = build_network(cluster, year=year)
     m = metrics(net)
@@ -147,6 +141,9 @@ def impact_command(
     json: JsonOption = None,
 ) -> None:
     """Who loses which input, how much and how soon when a facility stops."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.symbiosis import Event, build_network, impact
+
     cluster = cluster_from(file)
     net = build_network(cluster)
     event = Event(shutdown, "shutdown" if days is None else "suspension", days=days)
@@ -174,6 +171,8 @@ def impact_command(
 
 def replacement_options(cluster: Cluster, result: Impact, top: int = 3) -> dict[str, list[Match]]:
     """Ranked sources for every input the event cuts, at facilities that keep running."""
+    from clusterhub.symbiosis.matching import replacements
+
     lost = {x.stream: f.facility for f in result.facilities for x in f.lost_inputs}
     down = {result.event.facility} | {f.facility for f in result.facilities if f.level < 1}
     return replacements(cluster, lost, down, top=top)
@@ -187,6 +186,9 @@ def criticality_command(
 ) -> None:
     """Every facility's shutdown in turn (N-1): ranked by the production it takes down
     elsewhere, then by the flows it disrupts."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.symbiosis import build_network, criticality
+
     cluster = cluster_from(file)
     rows = criticality(build_network(cluster))
     table = Table(title=f"{cluster.name}: criticality (N-1)", title_justify="left")
@@ -242,6 +244,9 @@ def match_command(
 ) -> None:
     """Candidate inputs for every output (and sources for every input) that is not exchanged
     yet, with the score's parts, the annual net benefit and the avoided CO2e."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.symbiosis.matching import evaluate, match
+
     cluster = cluster_from(file)
     found = match(cluster, top=top)
     outputs = {s.id for _, s in cluster.iter_streams() if s.direction == "output"}
@@ -275,6 +280,9 @@ def plan_command(
 ) -> None:
     """The flows of largest total net benefit under supply and need (LP; MILP with a fixed
     cost per new link)."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.symbiosis.allocation import plan_flows
+
     cluster = cluster_from(file)
     plan = plan_flows(cluster, fixed_cost_eur=fixed_cost)
     table = Table(title=f"{cluster.name}: best allocation of flows", title_justify="left")
@@ -306,6 +314,10 @@ def entrant_command(
 ) -> None:
     """What a new facility would find in the cluster: outputs its inputs could take and
     inputs its outputs could feed."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.model.io import read_participant
+    from clusterhub.symbiosis.matching import entrant
+
     cluster = cluster_from(file)
     fit = entrant(cluster, read_participant(facility), top=top)
     absorbs = [m for ms in fit.absorbs.values() for m in ms]
@@ -326,6 +338,8 @@ def entrant_command(
 
 def read_table(path: Path) -> pd.DataFrame:
     """A registry table from CSV or Excel, every cell as text (quantities keep their units)."""
+    import pandas as pd
+
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, dtype=str)
@@ -349,6 +363,10 @@ def import_command(
 ) -> None:
     """Add the streams of a registry table to a cluster: every row checked (row and column
     named), nothing written unless every row is right."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.model.io import write_cluster
+    from clusterhub.symbiosis.registry import add_streams, streams_from_table
+
     cluster = cluster_from(file)
     table = read_table(streams)
     added = streams_from_table(table, file=str(streams), cluster=cluster)
@@ -363,6 +381,8 @@ def classify_command(
     json: JsonOption = None,
 ) -> None:
     """The resource class a description names, and the closest List of Waste entries."""
+    from clusterhub.symbiosis.classify import classify
+
     result = classify(text)
     console.print(
         f"{result.resource_class} (confidence {result.confidence:.2f}"
