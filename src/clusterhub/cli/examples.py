@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from clusterhub.cli.output import console
+from clusterhub.cli.output import Table, console
 
 app = typer.Typer(help="Bundled example clusters.", no_args_is_help=True)
 

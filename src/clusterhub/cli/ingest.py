@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from clusterhub.cli.output import console, write_json
+from clusterhub.cli.output import Table, console, write_json
 from clusterhub.cli.service import UrlOption, transaction
 from clusterhub.errors import InputError, NotFound
 

@@ -82,28 +82,39 @@ UrlOption = Annotated[
 @app.command()
 def validate(file: FileArgument, json: JsonOption = None) -> None:
     """Check a cluster file: every field, every reference, every series against the horizon."""
+    from clusterhub.cli.output import problems_payload
     from clusterhub.cli.source import cluster_from
     from clusterhub.model import summarize
 
-    cluster = cluster_from(file)
+    try:
+        cluster = cluster_from(file)
+    except InputError as exc:  # every problem, as the terminal shows them, for a tool to read
+        write_json(json, {"valid": False, "file": file, "problems": problems_payload(exc.problems)})
+        raise
     summary = summarize(cluster, energy=False)
     console.print(
         f"[green]valid[/green]: {cluster.name}: {summary.participants} participants, "
         f"{summary.assets} assets, {summary.streams} streams, {summary.exchanges} exchanges"
     )
-    write_json(json, {"valid": True, "file": file, "summary": summary.as_dict()})
+    write_json(
+        json,
+        {"valid": True, "file": file, "cluster": cluster.name, "summary": summary.as_dict()},
+    )
 
 
 @app.command()
 def show(file: FileArgument, json: JsonOption = None) -> None:
-    """Summarise a cluster: who is in it, what they own, annual energies."""
-    from clusterhub.cli.output import summary_table
+    """Summarise a cluster: who is in it (by the ids the other commands take), what they own,
+    annual energies."""
+    from clusterhub.cli.output import members_payload, members_table, summary_table
     from clusterhub.cli.source import cluster_from
     from clusterhub.model import summarize
 
-    summary = summarize(cluster_from(file))
+    cluster = cluster_from(file)
+    summary = summarize(cluster)
     console.print(summary_table(summary))
-    write_json(json, summary.as_dict())
+    console.print(members_table(cluster))
+    write_json(json, {"cluster": cluster.name, **summary.as_dict(), **members_payload(cluster)})
 
 
 @app.command()
@@ -143,7 +154,7 @@ def optimize(
     options = window_options(cluster, start, hours)
     result = run_comparison(cluster, options)
     console.print(collaboration_table(cluster, result))
-    payload = collaboration_payload(result)
+    payload = collaboration_payload(cluster, options, result)
     if rolling:
         outcome = run_rolling(
             cluster, options, window=window, commit=commit, kind=forecast, seed=seed
@@ -190,7 +201,7 @@ def share(
 ) -> None:
     """Split the collaboration saving among the participants, with a stability certificate:
     who would gain by leaving, and whether that is proven over every possible group."""
-    from clusterhub.cli.energy import window_options
+    from clusterhub.cli.energy import window_options, window_payload
     from clusterhub.cli.share import (
         allocations_table,
         energy_game,
@@ -207,6 +218,7 @@ def share(
         raise InputError.single("--samples or --precision, not both", path="--samples")
     methods = method or [Method.SHAPLEY]
     weights: dict[str, float] | None = None
+    about: dict[str, object] = {"game": str(game_file)}
     if game_file is not None:
         game = CachedGame(read_game(game_file))
         title, unit = f"Allocation of {game_file.name}", ""
@@ -222,13 +234,14 @@ def share(
         weights = energy.energy_use_mwh if by is Weights.ENERGY else energy.standalone_cost
         title = f"{cluster.name}: saving of {hours:g} h of joint dispatch, shared"
         unit = "EUR"
+        about = {"cluster": cluster.name, "window": window_payload(cluster, options)}
     results = run_allocations(
         game, methods, samples=samples, precision=precision, seed=seed, weights=weights, unit=unit
     )
     console.print(allocations_table(title, results, unit))
     for result in results:
         console.print(f"[bold]{result.method}[/bold]: {result.certificate.statement}")
-    write_json(json, share_payload(results))
+    write_json(json, {**about, **share_payload(results)})
 
 
 @app.command("import")
@@ -313,7 +326,7 @@ def demo(
     window = window_options(harbour, None, hours)
     comparison = run_comparison(harbour, window)
     console.print(collaboration_table(harbour, comparison))
-    results["harbour"]["optimize"] = collaboration_payload(comparison)  # type: ignore[index]
+    results["harbour"]["optimize"] = collaboration_payload(harbour, window, comparison)  # type: ignore[index]
     energy = energy_game(harbour, window)
     shared = run_allocations(
         CachedGame(energy),

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from clusterhub.cli.output import console, write_json
+from clusterhub.cli.output import Table, console, write_json
 from clusterhub.errors import InputError, Problem
 
 if TYPE_CHECKING:
