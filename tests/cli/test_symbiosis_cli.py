@@ -222,7 +222,7 @@ def test_the_readme_kwinana_symbiosis_examples_run(tmp_path: Path) -> None:
 def test_a_lost_input_without_a_figure_reads_quantity_unknown() -> None:
     from rich.console import Console
 
-    from clusterhub.cli.symbiosis import impact_table, purchases_table
+    from clusterhub.cli.symbiosis_report import impact_table, purchases_table
     from clusterhub.examples import load_example
     from clusterhub.symbiosis import Event, build_network, impact, market
 

@@ -15,6 +15,7 @@ ids = st.from_regex(r"\A[a-z][a-z0-9_-]{0,8}\Z")
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20)
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 nonneg = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
+positive = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_infinity=False)
 fraction = st.floats(min_value=0, max_value=1, allow_nan=False)
 efficiency = st.floats(min_value=1e-3, max_value=1, allow_nan=False)
 
@@ -63,7 +64,7 @@ def clusters(draw: st.DrawFn) -> dict[str, Any]:
                 "site": site,
                 "technology": "heat",
                 "carrier": "heat",
-                "energy_capacity_mwh": draw(nonneg),
+                "energy_capacity_mwh": draw(positive),  # 0 MWh with power is refused
                 "charge_capacity_mw": draw(nonneg),
                 "discharge_capacity_mw": draw(nonneg),
                 "charge_efficiency": draw(efficiency),

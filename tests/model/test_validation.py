@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from clusterhub import InputError
-from clusterhub.model import validate_document
+from clusterhub.model import loads, validate_document
 
 Doc = dict[str, Any]
 
@@ -201,6 +201,12 @@ CASES: list[tuple[str, Callable[[Doc], None], str]] = [
         "got generator 'sun'",
     ),
     (
+        "storage with power but no energy",
+        lambda d: d["participants"][1]["assets"][0].update(energy_capacity_mwh=0),
+        "participants[1].assets[0].energy_capacity_mwh: expected energy_capacity_mwh > 0 for a "
+        "storage of 4 MW (or charge and discharge capacity 0), got 0",
+    ),
+    (
         "bad time zone",
         lambda d: d.update(timezone="Mars/Olympus"),
         "timezone: expected an IANA time zone such as 'Europe/Amsterdam', got 'Mars/Olympus'",
@@ -230,3 +236,58 @@ def test_several_reference_problems_are_all_reported(
 
     problems = _problems(document, files, change)
     assert len(problems) == 2
+
+
+def test_field_problems_do_not_hold_back_reference_problems(
+    document: Doc, files: dict[str, pd.DataFrame]
+) -> None:
+    """A bad capacity in one record, a bad time zone, and an unknown site elsewhere: pydantic
+    alone would name the first two and hide the reference until they are fixed."""
+
+    def change(d: Doc) -> None:
+        d["participants"][0]["assets"][0]["capacity_mw"] = -5
+        d["timezone"] = "Mars/Olympus"
+        d["participants"][0]["assets"][1]["site"] = "nowhere"
+        d["links"][0]["target"] = "elsewhere"
+
+    problems = _problems(document, files, change)
+    assert any(p.startswith("participants[0].assets[0].capacity_mw: expected") for p in problems)
+    assert any(p.startswith("timezone: expected an IANA time zone") for p in problems)
+    # the index is the file's although assets[0] was set aside to check the rest
+    assert any(p.startswith("participants[0].assets[1].site: expected") for p in problems)
+    assert any(p.startswith("links[0].target: expected") for p in problems)
+    assert len(problems) == 4, problems
+
+
+def test_a_reference_to_a_broken_record_is_not_reported_twice(
+    document: Doc, files: dict[str, pd.DataFrame]
+) -> None:
+    """Setting aside a broken site must not make every asset on it an unknown-site problem."""
+
+    def change(d: Doc) -> None:
+        d["participants"][0]["sites"][0]["latitude"] = 123
+
+    problems = _problems(document, files, change)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("participants[0].sites[0].latitude: expected")
+
+
+def test_series_file_problems_come_with_the_document_problems(document: Doc) -> None:
+    """A missing CSV used to stop the check before any field of the document was read."""
+    doc = copy.deepcopy(document)
+    doc["participants"][0]["assets"][0]["capacity_mw"] = -5
+    with pytest.raises(InputError) as caught:
+        loads(yaml.safe_dump(doc), file="c.yaml", files={})
+    problems = [str(p) for p in caught.value.problems]
+    assert any("carriers[0].price_eur_per_unit.file" in p and "no such file" in p for p in problems)
+    assert any("participants[0].assets[0].capacity_mw: expected" in p for p in problems)
+
+
+def test_storage_without_power_or_energy_is_accepted(
+    document: Doc, files: dict[str, pd.DataFrame]
+) -> None:
+    doc = copy.deepcopy(document)
+    doc["participants"][1]["assets"][0].update(
+        energy_capacity_mwh=0, charge_capacity_mw=0, discharge_capacity_mw=0
+    )
+    assert validate_document(doc, files=files).name == "Small test cluster"

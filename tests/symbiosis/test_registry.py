@@ -54,8 +54,29 @@ def test_every_bad_cell_is_located() -> None:
     assert columns["direction"] == 3
     assert columns["annual_quantity"] == 6
     assert all(p.file == "r.csv" for p in caught.value.problems)
+    assert (4, "site") in where  # beside the bad quantity on the same row
     if ewc_codes():  # the bundled List of Waste knows 17 08 02 is not hazardous
-        assert (6, "ewc_code") not in where  # the row already failed pydantic on provenance
+        assert (6, "ewc_code") in where  # beside the bad provenance: not held back
+
+
+def test_header_and_row_problems_come_in_one_run() -> None:
+    """A misspelt column, an unclassifiable name, a number without unit and a site that is
+    not in the cluster: each is independent of the others, so one run names them all."""
+    table = (
+        "id,site,direction,name,provenance,source,annual_quantity,colour\n"
+        "a-1,nowhere,output,zzz qqq,synthetic,test,,red\n"
+        "a-2,gyproc,output,x,synthetic,test,12,blue\n"
+    )
+    frame = pd.read_csv(pd.io.common.StringIO(table), dtype=str, keep_default_na=False)
+    frame["annual_quantity"] = [None, 12.0]
+    with pytest.raises(InputError) as caught:
+        streams_from_table(frame, file="r.csv", cluster=load_example("kalundborg"))
+    where = [(p.line, p.path) for p in caught.value.problems]
+    assert (1, "column H") in where
+    assert (2, "resource_class") in where
+    assert (2, "site") in where
+    assert (3, "annual_quantity") in where
+    assert len(where) == len(set(where))  # nothing named twice
 
 
 def test_the_ewc_list_is_bundled() -> None:

@@ -7,9 +7,8 @@ from typing import Any
 
 import pandas as pd
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from clusterhub.cli.output import console
+from clusterhub.cli.output import Table, console
 from clusterhub.energy import CollaborationResult, DispatchOptions, compare
 from clusterhub.energy.forecast import Forecast
 from clusterhub.energy.rolling import RollingResult, simulate
@@ -24,6 +23,7 @@ __all__ = [
     "run_comparison",
     "run_rolling",
     "window_options",
+    "window_payload",
 ]
 
 
@@ -71,9 +71,29 @@ def run_comparison(cluster: Cluster, options: DispatchOptions) -> CollaborationR
     return result
 
 
-def collaboration_payload(result: CollaborationResult) -> dict[str, Any]:
+def window_payload(cluster: Cluster, options: DispatchOptions) -> dict[str, Any]:
+    """The steps a run covers, as the user gives them back: ``--start`` and ``--hours``."""
+    index = cluster.time_index
+    steps = options.steps if options.steps is not None else len(index) - options.start
+    return {
+        "start": index[options.start].isoformat(),
+        "hours": steps * cluster.horizon.step_hours,
+        "steps": steps,
+        "resolution": cluster.horizon.resolution,
+    }
+
+
+def collaboration_payload(
+    cluster: Cluster, options: DispatchOptions, result: CollaborationResult
+) -> dict[str, Any]:
+    """What ``--json`` carries: which cluster and window, then the costs, each participant's
+    alone and in the joint dispatch."""
     joint = result.joint
     return {
+        "cluster": cluster.name,
+        "window": window_payload(cluster, options),
+        "joint_cost_by_participant_eur": joint.cost_by_participant_eur,
+        "joint_cost_pooled_eur": _pooled(result),
         "joint_cost_eur": joint.total_cost_eur,
         "joint_cost_parts_eur": joint.cost_parts_eur,
         "standalone_cost_eur": result.standalone_cost_eur,
@@ -88,6 +108,13 @@ def collaboration_payload(result: CollaborationResult) -> dict[str, Any]:
     }
 
 
+def _pooled(result: CollaborationResult) -> float:
+    """The joint cost no single participant owns (the shared connection's purchases): the gap
+    between the joint total and the sum of the participants' own columns."""
+    joint = result.joint
+    return joint.total_cost_eur - sum(joint.cost_by_participant_eur.values())
+
+
 def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
     joint, alone = result.joint, result.standalone
     window = joint.dispatch.time
@@ -98,24 +125,29 @@ def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("participant")
     table.add_column("alone, EUR", justify="right")
+    table.add_column("together, EUR", justify="right")
+    together = joint.cost_by_participant_eur
     for participant, cost in alone.cost_by_participant_eur.items():
-        if cost:
-            table.add_row(participant, f"{cost:,.0f}")
+        if cost or together.get(participant):
+            table.add_row(participant, f"{cost:,.0f}", f"{together.get(participant, 0.0):,.0f}")
+    table.add_row("pooled (shared connection)", "", f"{_pooled(result):,.0f}")
     table.add_section()
-    table.add_row("[bold]all alone[/bold]", f"[bold]{alone.total_cost_eur:,.0f}[/bold]")
-    table.add_row("[bold]together[/bold]", f"[bold]{joint.total_cost_eur:,.0f}[/bold]")
+    table.add_row(
+        "[bold]all[/bold]",
+        f"[bold]{alone.total_cost_eur:,.0f}[/bold]",
+        f"[bold]{joint.total_cost_eur:,.0f}[/bold]",
+    )
     table.add_row(
         "[green]saving[/green]",
+        "",
         f"[green]{result.saving_eur:,.0f} ({result.saving_pct:.1f}%)[/green]",
     )
     table.add_section()
     parts = ", ".join(f"{k} {v:,.0f}" for k, v in joint.cost_parts_eur.items())
-    table.add_row("together: cost parts", parts)
-    table.add_row(
-        "emissions together / alone", f"{joint.emissions_t:,.0f} t / {alone.emissions_t:,.0f} t"
-    )
+    table.add_row("cost parts", "", parts)
+    table.add_row("emissions", f"{alone.emissions_t:,.0f} t", f"{joint.emissions_t:,.0f} t")
     congested = ", ".join(f"{c} {h:g} h" for c, h in joint.congested_hours.items())
-    table.add_row("hours at the connection limit", congested or "-")
+    table.add_row("hours at the connection limit", "", congested or "-")
     return table
 
 

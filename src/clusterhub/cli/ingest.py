@@ -11,33 +11,22 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from clusterhub.cli.output import console, write_json
+from clusterhub.cli.output import Table, console, write_json
 from clusterhub.cli.service import UrlOption, transaction
-from clusterhub.collab import Subject
 from clusterhub.errors import InputError, NotFound
-from clusterhub.ingest import (
-    Message,
-    Receipt,
-    dead_letters,
-    mail,
-    mailauth,
-    mosquitto,
-    mqtt,
-    publish,
-    receipts,
-    replay,
-    senders,
-    submit,
-)
-from clusterhub.ingest.parse import media_type_of
-from clusterhub.service import identity
-from clusterhub.storage import database_url, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from clusterhub.collab import Subject
+    from clusterhub.ingest import Receipt
+
+# The pipeline, its channels and the database load inside each command: `clusterhub --help`
+# needs none of them.
 
 __all__ = ["app"]
 
@@ -47,6 +36,8 @@ UserOption = Annotated[str, typer.Option("--as", help="the tenant user acting (e
 
 
 def _subject(session: Session, username: str) -> Subject:
+    from clusterhub.service import identity
+
     try:
         return identity.subject_of_user(session, username)
     except NotFound:
@@ -82,6 +73,10 @@ def send(
     url: UrlOption = None,
 ) -> None:
     """Send a file through the pipeline as ``--as`` user; exit 1 when it is rejected."""
+    from clusterhub.ingest import Message, submit
+    from clusterhub.ingest.parse import media_type_of
+    from clusterhub.service import identity
+
     media = media_type_of(file.name, None)
     if media is None:
         raise InputError.single("a .csv, .xlsx or .json file", file.name, file=str(file))
@@ -105,6 +100,9 @@ def list_receipts(
     url: UrlOption = None,
 ) -> None:
     """Receipts of what the user's tenant sent or received, newest first."""
+    from clusterhub.ingest import receipts
+    from clusterhub.service import identity
+
     seen: set[str] = set()
     while True:
         with transaction(url) as session:
@@ -129,6 +127,9 @@ def list_receipts(
 @app.command("dead-letters")
 def list_dead_letters(user: UserOption, url: UrlOption = None) -> None:
     """Rejected messages of the user's tenant, not yet replayed, with their reasons."""
+    from clusterhub.ingest import dead_letters
+    from clusterhub.service import identity
+
     with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
@@ -147,6 +148,9 @@ def replay_letters(
     url: UrlOption = None,
 ) -> None:
     """Send dead letters through the pipeline again, after the dataset or the data was fixed."""
+    from clusterhub.ingest import dead_letters, replay
+    from clusterhub.service import identity
+
     failed = 0
     with transaction(url) as session:
         subject = _subject(session, user)
@@ -172,6 +176,9 @@ app.add_typer(sender_app, name="sender")
 @sender_app.command("add")
 def sender_add(address: str, user: UserOption, url: UrlOption = None) -> None:
     """Register ``address`` as a sender of the user's tenant (a member admin)."""
+    from clusterhub.ingest import senders
+    from clusterhub.service import identity
+
     with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
@@ -182,6 +189,9 @@ def sender_add(address: str, user: UserOption, url: UrlOption = None) -> None:
 @sender_app.command("remove")
 def sender_remove(address: str, user: UserOption, url: UrlOption = None) -> None:
     """Stop accepting mail from ``address``."""
+    from clusterhub.ingest import senders
+    from clusterhub.service import identity
+
     with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
@@ -192,6 +202,9 @@ def sender_remove(address: str, user: UserOption, url: UrlOption = None) -> None
 @sender_app.command("list")
 def sender_list(user: UserOption, url: UrlOption = None) -> None:
     """The user's tenant's registered senders."""
+    from clusterhub.ingest import senders
+    from clusterhub.service import identity
+
     with transaction(url) as session:
         subject = _subject(session, user)
         identity.enter_tenant(session, subject)
@@ -231,6 +244,9 @@ def smtp(
     """Receive data by e-mail until Ctrl-C: attachments from registered senders whose From
     header is authenticated go through the pipeline; each sender gets the receipts in the SMTP
     answer (and by mail via --relay)."""
+    from clusterhub.ingest import mail, mailauth
+    from clusterhub.storage import database_url, upgrade
+
     auth = mailauth.Authenticator(
         authenticate,  # type: ignore[arg-type]  # checked by Authenticator itself
         keys=mailauth.load_keys(dkim_keys) if dkim_keys is not None else None,
@@ -277,6 +293,8 @@ def mosquitto_config(
     """Write a Mosquitto configuration for the tenants in the database: one user per tenant
     that may publish only under clusterhub/<tenant>/, and the service's user that reads all.
     The fresh passwords are shown once; only their hashes are kept in the password file."""
+    from clusterhub.ingest import mosquitto
+
     with transaction(url) as session:
         passwords = mosquitto.write_broker_config(session, directory, port, host=host)
     # the service's own password, for `clusterhub ingest mqtt --password-file`
@@ -307,6 +325,9 @@ def mqtt_subscriber(
 ) -> None:
     """Consume clusterhub/<sender>/<tenant>/<dataset> from the broker into the pipeline until
     Ctrl-C (QoS 1, persistent session, acknowledged only after each commit)."""
+    from clusterhub.ingest import mosquitto, mqtt
+    from clusterhub.storage import database_url, upgrade
+
     target = database_url(url)
     upgrade(target)
     password = password_file.read_text(encoding="utf-8").strip()
@@ -333,6 +354,8 @@ def mqtt_publish(
     """Publish a file's rows over MQTT v5 (QoS 1) and show the broker's answer; exit 1 when it
     refuses (reason code 135: the topic is outside the tenant's prefix). A v3.1.1 client would
     not be told."""
+    from clusterhub.ingest import mqtt, publish
+
     topic = mqtt.topic_for(tenant, target or tenant, dataset)
     password = password_file.read_text(encoding="utf-8").strip()
     answer = publish.publish(

@@ -13,46 +13,21 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress
 from typer.core import TyperGroup
 
 from clusterhub import __version__
 from clusterhub.cli.db import app as db_app
-from clusterhub.cli.energy import (
-    collaboration_payload,
-    collaboration_table,
-    rolling_payload,
-    rolling_table,
-    run_comparison,
-    run_rolling,
-    window_options,
-)
 from clusterhub.cli.examples import app as examples_app
 from clusterhub.cli.ingest import app as ingest_app
-from clusterhub.cli.output import console, errors, shown_url, summary_table, write_json
+from clusterhub.cli.output import console, errors, write_json
 from clusterhub.cli.service import audit_app, key_app, serve, tenant_app, user_app
-from clusterhub.cli.share import (
-    allocations_table,
-    energy_game,
-    read_game,
-    run_allocations,
-    share_payload,
-)
-from clusterhub.cli.source import cluster_from
 from clusterhub.cli.symbiosis import app as symbiosis_app
-from clusterhub.cli.symbiosis import (
-    impact_payload,
-    impact_table,
-    match_table,
-    replacement_options,
-)
-from clusterhub.energy.forecast import Forecast
+from clusterhub.energy import Forecast
 from clusterhub.errors import ClusterhubError, InputError
-from clusterhub.examples import EXAMPLES, load_example
-from clusterhub.model import summarize
-from clusterhub.sharing import CachedGame, Method
-from clusterhub.storage import database_url, import_cluster, upgrade
-from clusterhub.symbiosis import Event, build_network, criticality, impact
+from clusterhub.sharing import Method
+
+# Each command imports the engines it runs in its body: `clusterhub --help` loads no solver,
+# no dataframe library and no database driver (tests/cli/test_startup.py pins this).
 
 
 class _ErrorBoundary(TyperGroup):
@@ -107,21 +82,39 @@ UrlOption = Annotated[
 @app.command()
 def validate(file: FileArgument, json: JsonOption = None) -> None:
     """Check a cluster file: every field, every reference, every series against the horizon."""
-    cluster = cluster_from(file)
+    from clusterhub.cli.output import problems_payload
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.model import summarize
+
+    try:
+        cluster = cluster_from(file)
+    except InputError as exc:  # every problem, as the terminal shows them, for a tool to read
+        write_json(json, {"valid": False, "file": file, "problems": problems_payload(exc.problems)})
+        raise
     summary = summarize(cluster, energy=False)
     console.print(
         f"[green]valid[/green]: {cluster.name}: {summary.participants} participants, "
         f"{summary.assets} assets, {summary.streams} streams, {summary.exchanges} exchanges"
     )
-    write_json(json, {"valid": True, "file": file, "summary": summary.as_dict()})
+    write_json(
+        json,
+        {"valid": True, "file": file, "cluster": cluster.name, "summary": summary.as_dict()},
+    )
 
 
 @app.command()
 def show(file: FileArgument, json: JsonOption = None) -> None:
-    """Summarise a cluster: who is in it, what they own, annual energies."""
-    summary = summarize(cluster_from(file))
+    """Summarise a cluster: who is in it (by the ids the other commands take), what they own,
+    annual energies."""
+    from clusterhub.cli.output import members_payload, members_table, summary_table
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.model import summarize
+
+    cluster = cluster_from(file)
+    summary = summarize(cluster)
     console.print(summary_table(summary))
-    write_json(json, summary.as_dict())
+    console.print(members_table(cluster))
+    write_json(json, {"cluster": cluster.name, **summary.as_dict(), **members_payload(cluster)})
 
 
 @app.command()
@@ -146,11 +139,22 @@ def optimize(
 ) -> None:
     """Joint dispatch of the whole cluster against every participant alone: the saving; with
     --rolling also the cost of operating day by day on forecasts (regret)."""
+    from clusterhub.cli.energy import (
+        collaboration_payload,
+        collaboration_table,
+        rolling_payload,
+        rolling_table,
+        run_comparison,
+        run_rolling,
+        window_options,
+    )
+    from clusterhub.cli.source import cluster_from
+
     cluster = cluster_from(file)
     options = window_options(cluster, start, hours)
     result = run_comparison(cluster, options)
     console.print(collaboration_table(cluster, result))
-    payload = collaboration_payload(result)
+    payload = collaboration_payload(cluster, options, result)
     if rolling:
         outcome = run_rolling(
             cluster, options, window=window, commit=commit, kind=forecast, seed=seed
@@ -197,12 +201,24 @@ def share(
 ) -> None:
     """Split the collaboration saving among the participants, with a stability certificate:
     who would gain by leaving, and whether that is proven over every possible group."""
+    from clusterhub.cli.energy import window_options, window_payload
+    from clusterhub.cli.share import (
+        allocations_table,
+        energy_game,
+        read_game,
+        run_allocations,
+        share_payload,
+    )
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.sharing import CachedGame
+
     if (file is None) == (game_file is None):
         raise InputError.single("either a cluster FILE or --game GAME.json", path="share")
     if samples is not None and precision is not None:
         raise InputError.single("--samples or --precision, not both", path="--samples")
     methods = method or [Method.SHAPLEY]
     weights: dict[str, float] | None = None
+    about: dict[str, object] = {"game": str(game_file)}
     if game_file is not None:
         game = CachedGame(read_game(game_file))
         title, unit = f"Allocation of {game_file.name}", ""
@@ -218,13 +234,14 @@ def share(
         weights = energy.energy_use_mwh if by is Weights.ENERGY else energy.standalone_cost
         title = f"{cluster.name}: saving of {hours:g} h of joint dispatch, shared"
         unit = "EUR"
+        about = {"cluster": cluster.name, "window": window_payload(cluster, options)}
     results = run_allocations(
         game, methods, samples=samples, precision=precision, seed=seed, weights=weights, unit=unit
     )
     console.print(allocations_table(title, results, unit))
     for result in results:
         console.print(f"[bold]{result.method}[/bold]: {result.certificate.statement}")
-    write_json(json, share_payload(results))
+    write_json(json, {**about, **share_payload(results)})
 
 
 @app.command("import")
@@ -235,6 +252,9 @@ def import_(
     json: JsonOption = None,
 ) -> None:
     """Store a validated cluster as a new version; an invalid file writes nothing."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.storage import database_url, import_cluster
+
     cluster = cluster_from(file)  # raises before anything touches the database
     stored = import_cluster(database_url(url), cluster, key=key, source=file)
     state = "new version" if stored.is_new else "unchanged, already stored as"
@@ -258,6 +278,24 @@ def demo(
     then the harbour cluster's joint dispatch against each company alone, and its saving shared
     by Shapley and by the nucleolus, each with its stability certificate; last, the shutdown of
     Kwinana's most critical facility and who loses what."""
+    from rich.progress import Progress
+
+    from clusterhub.cli.energy import (
+        collaboration_payload,
+        collaboration_table,
+        run_comparison,
+        window_options,
+    )
+    from clusterhub.cli.output import shown_url, summary_table
+    from clusterhub.cli.share import allocations_table, energy_game, run_allocations, share_payload
+    from clusterhub.cli.symbiosis import match_table, replacement_options
+    from clusterhub.cli.symbiosis_report import impact_payload, impact_table
+    from clusterhub.examples import EXAMPLES, load_example
+    from clusterhub.model import summarize
+    from clusterhub.sharing import CachedGame
+    from clusterhub.storage import database_url, import_cluster, upgrade
+    from clusterhub.symbiosis import Event, build_network, criticality, impact
+
     results: dict[str, object] = {}
     target = database_url(url)
     if store:
@@ -284,7 +322,7 @@ def demo(
     window = window_options(harbour, None, hours)
     comparison = run_comparison(harbour, window)
     console.print(collaboration_table(harbour, comparison))
-    results["harbour"]["optimize"] = collaboration_payload(comparison)  # type: ignore[index]
+    results["harbour"]["optimize"] = collaboration_payload(harbour, window, comparison)  # type: ignore[index]
     energy = energy_game(harbour, window)
     shared = run_allocations(
         CachedGame(energy),

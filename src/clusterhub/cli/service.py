@@ -10,17 +10,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from clusterhub.cli.output import console, shown_url, write_json
 from clusterhub.collab import Role
-from clusterhub.collab.heads import exported_hashes, parse_heads
 from clusterhub.errors import InputError
-from clusterhub.service import audit_keys, chain, data, identity
-from clusterhub.storage import database_url, make_engine, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from clusterhub.service.audit_keys import AuditKey
+
+# The service, storage and SQLAlchemy load inside each command: `clusterhub --help` needs none.
 
 __all__ = ["audit_app", "key_app", "serve", "tenant_app", "user_app"]
 
@@ -38,6 +41,10 @@ audit_app = typer.Typer(help="The audit chain of every decision.")
 @contextmanager
 def transaction(url: str | None) -> Iterator[Session]:
     """One transaction on the database at ``url``, its schema brought to head first."""
+    from sqlalchemy.orm import Session
+
+    from clusterhub.storage import database_url, make_engine, upgrade
+
     target = database_url(url)
     upgrade(target)
     engine = make_engine(target)
@@ -60,6 +67,8 @@ def tenant_add(
     url: UrlOption = None,
 ) -> None:
     """Add a tenant."""
+    from clusterhub.service import identity
+
     with transaction(url) as session:
         identity.add_tenant(session, tenant, name, tuple(group or ()), sector=sector)
     console.print(f"tenant {tenant} added")
@@ -73,6 +82,8 @@ def user_add(
     url: UrlOption = None,
 ) -> None:
     """Add a user; the password is read from $CLUSTERHUB_PASSWORD or asked for."""
+    from clusterhub.service import identity
+
     password = os.environ.get("CLUSTERHUB_PASSWORD") or typer.prompt(
         "password", hide_input=True, confirmation_prompt=True
     )
@@ -84,6 +95,8 @@ def user_add(
 @key_app.command("issue")
 def key_issue(username: Annotated[str, typer.Argument()], url: UrlOption = None) -> None:
     """Issue an API key for a user's machine; it is shown once and stored only as a hash."""
+    from clusterhub.service import identity
+
     with transaction(url) as session:
         key = identity.issue_key(session, username)
     console.print(key, highlight=False)
@@ -121,6 +134,8 @@ def audit_verify(
     """Check the whole chain: every entry's hash, link and MAC under the audit key, the head,
     and every exported head; an edited, removed or reordered entry, a cut tail, or a rewrite
     (even with every hash recomputed) is named by its index."""
+    from clusterhub.service import audit_keys, data
+
     key = audit_keys.current()
     exported = _exported(heads, public_key, key) if heads is not None else []
     with transaction(url) as session:
@@ -141,9 +156,9 @@ def audit_verify(
     ), highlight=False)  # fmt: skip
 
 
-def _exported(
-    heads: Path, public_key: Path | None, key: audit_keys.AuditKey
-) -> list[tuple[int, str]]:
+def _exported(heads: Path, public_key: Path | None, key: AuditKey) -> list[tuple[int, str]]:
+    from clusterhub.collab.heads import exported_hashes, parse_heads
+
     try:
         lines = heads.read_text(encoding="utf-8").splitlines()
         keys = {key.id: key.public} if public_key is None else _public_keys(public_key)
@@ -169,6 +184,8 @@ def audit_export_head(
 ) -> None:
     """Append the chain's current head, signed with the audit key, to FILE: keep it (and the
     public key, GET /api/v1/audit/key) outside the database, then pass it to verify --heads."""
+    from clusterhub.service import audit_keys, chain
+
     key = audit_keys.current()
     with transaction(url) as session:
         head = chain.signed_head(session, key, datetime.now(UTC))
@@ -191,6 +208,7 @@ def serve(
     (made on first use): the same key on every host that writes or verifies the chain."""
     import uvicorn
 
+    from clusterhub.storage import database_url, upgrade
     from clusterhub.web import create_site
 
     target = database_url(url)

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from clusterhub.cli.output import console
+from clusterhub.cli.output import Table, console
 from clusterhub.energy import DispatchOptions
 from clusterhub.errors import InputError, Problem
 from clusterhub.model import Cluster

@@ -4,44 +4,20 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from clusterhub.cli.output import console, write_json
-from clusterhub.cli.source import cluster_from
-from clusterhub.cli.symbiosis_report import (
-    finite,
-    impact_payload,
-    impact_table,
-    market_from_options,
-    market_line,
-    market_payload,
-    purchases_table,
-    read_table,
-    scope_payload,
-    unit_text,
-    year_line,
-)
-from clusterhub.model import Cluster
-from clusterhub.model.io import read_participant, write_cluster
-from clusterhub.symbiosis import (
-    Event,
-    Impact,
-    build_network,
-    criticality,
-    flow_tables,
-    impact,
-    metrics,
-    replay,
-)
-from clusterhub.symbiosis.allocation import plan_flows
-from clusterhub.symbiosis.classify import classify
-from clusterhub.symbiosis.matching import Match, entrant, evaluate, match, replacements
-from clusterhub.symbiosis.registry import add_streams, streams_from_table
+from clusterhub.cli.output import Table, console, write_json
 
-__all__ = ["app", "impact_payload", "impact_table", "match_table", "replacement_options"]
+if TYPE_CHECKING:
+    from clusterhub.model import Cluster
+    from clusterhub.symbiosis import Impact
+    from clusterhub.symbiosis.matching import Match
+
+# The engine, the model and pandas load inside each command: `clusterhub --help` needs none.
+
+__all__ = ["app", "match_table", "replacement_options"]
 
 app = typer.Typer(help="Industrial symbiosis: the exchange network and what a shutdown does.")
 
@@ -61,6 +37,9 @@ def network(
 ) -> None:
     """Facilities and flows: degree, betweenness, supplier concentration, single points of
     failure, per-resource flow tables (for a Sankey diagram) and the year-by-year replay."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.symbiosis import build_network, flow_tables, metrics, replay
+
     cluster = cluster_from(file)
     net = build_network(cluster, year=year)
     m = metrics(net)
@@ -145,6 +124,19 @@ def impact_command(
 ) -> None:
     """Who loses which input, how much and how soon when a facility stops, in one year; what
     is assumed bought in instead, at what cost and CO2e."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.cli.symbiosis_report import (
+        finite,
+        impact_payload,
+        impact_table,
+        market_from_options,
+        market_line,
+        purchases_table,
+        unit_text,
+        year_line,
+    )
+    from clusterhub.symbiosis import Event, build_network, impact
+
     cluster = cluster_from(file)
     net = build_network(cluster)
     assumed = market_from_options(region or net.region, market_table, buyable, market_default)
@@ -195,6 +187,8 @@ def impact_command(
 def replacement_options(cluster: Cluster, result: Impact, top: int = 3) -> dict[str, list[Match]]:
     """Ranked sources for every input the event cuts, at facilities that keep running (not
     the one that stops, not those it slows, not those whose status says they are idle)."""
+    from clusterhub.symbiosis.matching import replacements
+
     lost = {x.stream: f.facility for f in result.facilities for x in f.lost_inputs}
     down = {result.event.facility} | {f.facility for f in result.facilities if f.level < 1}
     if result.scope is not None:
@@ -215,6 +209,16 @@ def criticality_command(
 ) -> None:
     """Every running facility's shutdown in turn (N-1) in one year: ranked by the production
     it takes down elsewhere, then by the flows it disrupts."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.cli.symbiosis_report import (
+        market_from_options,
+        market_line,
+        market_payload,
+        scope_payload,
+        year_line,
+    )
+    from clusterhub.symbiosis import build_network, criticality
+
     cluster = cluster_from(file)
     net = build_network(cluster)
     assumed = market_from_options(region or net.region, market_table, buyable, market_default)
@@ -283,6 +287,10 @@ def match_command(
 ) -> None:
     """Candidate inputs for every output (and sources for every input) that is not exchanged
     yet, with the score's parts, the annual net benefit and the avoided CO2e."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.cli.symbiosis_report import finite
+    from clusterhub.symbiosis.matching import evaluate, match
+
     cluster = cluster_from(file)
     found = match(cluster, top=top)
     outputs = {s.id for _, s in cluster.iter_streams() if s.direction == "output"}
@@ -320,6 +328,10 @@ def plan_command(
 ) -> None:
     """The flows of largest total net benefit under supply and need (LP; MILP with a fixed
     cost per new link), between facilities that run."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.cli.symbiosis_report import unit_text
+    from clusterhub.symbiosis.allocation import plan_flows
+
     cluster = cluster_from(file)
     plan = plan_flows(cluster, fixed_cost_eur=fixed_cost, year=year)
     table = Table(title=f"{cluster.name}: best allocation of flows", title_justify="left")
@@ -357,6 +369,11 @@ def entrant_command(
 ) -> None:
     """What a new facility would find in the cluster: outputs its inputs could take and
     inputs its outputs could feed."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.cli.symbiosis_report import finite
+    from clusterhub.model.io import read_participant
+    from clusterhub.symbiosis.matching import entrant
+
     cluster = cluster_from(file)
     fit = entrant(cluster, read_participant(facility), top=top)
     absorbs = [m for ms in fit.absorbs.values() for m in ms]
@@ -386,6 +403,11 @@ def import_command(
 ) -> None:
     """Add the streams of a registry table to a cluster: every row checked (row and column
     named), nothing written unless every row is right."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.cli.symbiosis_report import read_table
+    from clusterhub.model.io import write_cluster
+    from clusterhub.symbiosis.registry import add_streams, streams_from_table
+
     cluster = cluster_from(file)
     table = read_table(streams)
     added = streams_from_table(table, file=str(streams), cluster=cluster)
@@ -400,6 +422,8 @@ def classify_command(
     json: JsonOption = None,
 ) -> None:
     """The resource class a description names, and the closest List of Waste entries."""
+    from clusterhub.symbiosis.classify import classify
+
     result = classify(text)
     console.print(
         f"{result.resource_class} (confidence {result.confidence:.2f}"

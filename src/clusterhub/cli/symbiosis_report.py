@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rich.table import Table
 
+from clusterhub.cli.output import Table
 from clusterhub.errors import InputError, Problem
 from clusterhub.model.streams import RESOURCE_CLASSES
 from clusterhub.symbiosis import Impact, LostInput, Market, Scope, market, market_rows

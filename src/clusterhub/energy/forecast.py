@@ -7,16 +7,13 @@ plants will draw.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import xarray as xr
 
 from clusterhub.energy.data import DispatchData
+from clusterhub.energy.kinds import Forecast
 
 __all__ = ["Forecast", "forecast"]
-
-Forecast = Literal["perfect", "persistence", "noisy"]
 
 
 def forecast(

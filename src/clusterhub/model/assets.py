@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic_core import PydanticCustomError
 
 from clusterhub.model.base import Id, Record, invalid
 from clusterhub.model.series import Series
@@ -61,6 +62,24 @@ class Storage(_AssetBase):
     min_soc_fraction: Fraction = 0.0
     initial_soc_fraction: Fraction = 0.5
     cyclic: bool = Field(True, description="end state equals start state; else end is free")
+
+    @model_validator(mode="after")
+    def _energy_for_its_power(self) -> Self:
+        """A store that can charge or discharge must hold something: with 0 MWh and positive
+        power the dispatch would move energy through a store that keeps none."""
+        power = max(self.charge_capacity_mw, self.discharge_capacity_mw)
+        if self.energy_capacity_mwh == 0 and power > 0:
+            raise PydanticCustomError(
+                "storage_without_energy",
+                "expected {expected}, got {found}",
+                {
+                    "expected": f"energy_capacity_mwh > 0 for a storage of {power:g} MW "
+                    "(or charge and discharge capacity 0)",
+                    "found": "0",
+                    "field": "energy_capacity_mwh",
+                },
+            )
+        return self
 
     @model_validator(mode="after")
     def _initial_above_minimum(self) -> Self:

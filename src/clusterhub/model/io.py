@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from clusterhub.errors import InputError, Problem
 from clusterhub.model.checks import Issue, iter_series, render_path
 from clusterhub.model.cluster import Cluster, Participant
 from clusterhub.model.errors import describe
+from clusterhub.model.salvage import held_back
 from clusterhub.model.series import FileSeries
 
 __all__ = ["dumps", "loads", "read_cluster", "validate_document", "write_cluster"]
@@ -213,15 +214,28 @@ def validate_document(
     file: str | None = None,
     node: yaml.Node | None = None,
     files: Mapping[str, pd.DataFrame] | None = None,
+    earlier: Sequence[Problem] = (),
 ) -> Cluster:
     """Validate a parsed cluster document; every problem located, all at once.
 
     ``files`` holds the CSV tables its file series refer to, read beforehand by the caller.
+    ``earlier`` are problems the caller found already (its series files): raised with these.
     """
+    context = {"series_files": files or {}}
     try:
-        return Cluster.model_validate(data, context={"series_files": files or {}})
+        cluster = Cluster.model_validate(data, context=context)
     except ValidationError as exc:
-        raise InputError(_located(exc, data, node, file)) from None
+        problems = [*earlier, *_located(exc, data, node, file)]
+        errors = exc.errors(include_url=False)
+        if isinstance(data, Mapping) and all(e["type"] != "cluster_references" for e in errors):
+            locs = [_strip_tags(tuple(e["loc"]), data) for e in errors]
+            for issue in held_back(data, locs, context):  # what the field errors hid
+                line, col = _mark(issue.loc, node)
+                problems.append(Problem(issue.expected, issue.found, issue.path, file, line, col))
+        raise InputError(problems) from None
+    if earlier:
+        raise InputError(list(earlier))
+    return cluster
 
 
 def read_participant(path: str | os.PathLike[str]) -> Participant:
@@ -263,11 +277,12 @@ def _located(
                     Problem(issue.expected, issue.found, issue.path, file, line, column)
                 )
             continue
-        loc = _strip_tags(tuple(error["loc"]), data)
-        if "field" in ctx:
-            loc = (*loc, ctx["field"])
-        elif error["type"] == "union_tag_invalid" and "discriminator" in ctx:
-            loc = (*loc, str(ctx["discriminator"]).strip("'"))
+        if "field" in ctx:  # a model's rule naming one of its fields, maybe behind a union tag
+            loc = _strip_tags((*error["loc"], ctx["field"]), data)
+        else:
+            loc = _strip_tags(tuple(error["loc"]), data)
+            if error["type"] == "union_tag_invalid" and "discriminator" in ctx:
+                loc = (*loc, str(ctx["discriminator"]).strip("'"))
         expected, found = describe(error)
         line, column = _mark(loc, node)
         problems.append(Problem(expected, found, render_path(loc), file, line, column))
@@ -295,7 +310,10 @@ def _read_series_files(
     file: str | None,
     node: yaml.Node | None,
     texts: Mapping[str, str] | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """The CSV tables the document refers to, and every problem with them (not raised: the
+    document's own problems are found with the tables that could be read, and told with these).
+    """
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for loc, name, column in _file_refs(data):
@@ -361,9 +379,7 @@ def _read_series_files(
                     list(table.columns).index(column) + 1,
                 )
             )
-    if problems:
-        raise InputError(problems)
-    return tables
+    return tables, problems
 
 
 # --- public API ---------------------------------------------------------------------------------
@@ -390,8 +406,8 @@ def loads(
             ]
         )
     base = Path(base_dir) if base_dir is not None else Path.cwd()
-    tables = _read_series_files(data, base, file, node, files)
-    return validate_document(data, file=file, node=node, files=tables)
+    tables, problems = _read_series_files(data, base, file, node, files)
+    return validate_document(data, file=file, node=node, files=tables, earlier=problems)
 
 
 def read_cluster(path: str | os.PathLike[str]) -> Cluster:

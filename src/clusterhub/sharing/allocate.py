@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 
 from clusterhub.errors import InputError
 from clusterhub.sharing.game import CachedGame, Game
+from clusterhub.sharing.kinds import Method
 from clusterhub.sharing.least_core import CoreProgress, least_core, nucleolus
 from clusterhub.sharing.separation import separation_for
 from clusterhub.sharing.shapley import EXACT_LIMIT, exact_shapley, sampled_shapley
@@ -26,14 +26,6 @@ __all__ = ["Allocation", "Certificate", "Method", "allocate", "certify"]
 
 #: Orders of arrival sampled when neither a number nor a precision is asked for.
 DEFAULT_SAMPLES = 2000
-
-
-class Method(StrEnum):
-    EQUAL = "equal"
-    PROPORTIONAL = "proportional"
-    SHAPLEY = "shapley"
-    LEAST_CORE = "least-core"
-    NUCLEOLUS = "nucleolus"
 
 
 @dataclass(frozen=True)

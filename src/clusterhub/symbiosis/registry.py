@@ -92,8 +92,8 @@ def streams_from_table(
     missing = [c for c in REQUIRED if c not in where]
     for name in missing:
         problems.append(Problem(f"a column named {name}", None, path=name, file=file, line=1))
-    if problems:
-        raise InputError(problems)
+    # A header problem does not stop the rows from being checked: each row is checked in the
+    # columns it has, and a problem already named once (the missing column) is not repeated.
     sites = {s.id for p in cluster.participants for s in p.sites} if cluster else None
     taken = {s.id for _, s in cluster.iter_streams()} if cluster else set()
     codes = ewc_codes()
@@ -103,52 +103,64 @@ def streams_from_table(
         row = index + 2  # the header is row 1
         record: dict[str, Any] = {}
         for name, value in zip(columns, values, strict=True):
-            if _blank(value):
+            if _blank(value) or name not in COLUMNS:
                 continue
             record[name] = value.strip() if isinstance(value, str) else value
         if not record:
             continue  # an empty line
+        told = set(missing)  # columns whose problem on this row is already named
         if "resource_class" not in record and "name" in record:
             words = f"{record['name']} {record.get('description', '')}"
             guess = classify(words)
             if guess.resource_class == "other":
                 at(row, "resource_class", "a resource class (the name does not say one)", None)
-                continue
-            record["resource_class"] = guess.resource_class
+                told.add("resource_class")
+            else:
+                record["resource_class"] = guess.resource_class
         if "annual_quantity" in record and not isinstance(record["annual_quantity"], str):
             at(row, "annual_quantity", "a quantity with its unit, such as '70 kt'",
-               record["annual_quantity"])  # fmt: skip
-            continue
+               record.pop("annual_quantity"))  # fmt: skip
+            told.add("annual_quantity")
+        stream: Stream | None = None
         try:
             stream = Stream.model_validate(record)
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 column = str(error["loc"][0]) if error["loc"] else None
+                if column in told:
+                    continue
                 expected, found = describe(error)
                 at(row, column, expected, found)
-            continue
-        if stream.annual_quantity is not None:
+                told.add(str(column))
+        if stream is not None and stream.annual_quantity is not None:
             dimension = dimension_name(parse_quantity(stream.annual_quantity))
             allowed = RESOURCE_CLASSES[stream.resource_class]
             if dimension not in allowed:
                 at(row, "annual_quantity",
                    f"a {' or '.join(sorted(allowed))} for {stream.resource_class}",
                    stream.annual_quantity)  # fmt: skip
-        if stream.id in seen:
-            at(row, "id", f"an id not already on row {seen[stream.id]}", stream.id)
-        elif stream.id in taken:
-            at(row, "id", "an id not already in the cluster", stream.id)
-        seen.setdefault(stream.id, row)
-        if sites is not None and stream.site not in sites:
-            at(row, "site", "a site of the cluster", stream.site)
-        if codes and stream.ewc_code is not None:
-            code = stream.ewc_code.rstrip("*")
+        # the checks against other rows and the cluster read the cells they need, so they
+        # run whether or not another cell of the row is wrong
+        ident, site, ewc = (
+            record.get(c) if c not in told else None for c in ("id", "site", "ewc_code")
+        )
+        if isinstance(ident, str):
+            if ident in seen:
+                at(row, "id", f"an id not already on row {seen[ident]}", ident)
+            elif ident in taken:
+                at(row, "id", "an id not already in the cluster", ident)
+            seen.setdefault(ident, row)
+        if sites is not None and isinstance(site, str) and site not in sites:
+            at(row, "site", "a site of the cluster", site)
+        if codes and isinstance(ewc, str):
+            code = ewc.rstrip("*")
             if code not in codes:
-                at(row, "ewc_code", "a code of the European List of Waste", stream.ewc_code)
-            elif codes[code][0] != stream.ewc_code.endswith("*"):
+                at(row, "ewc_code", "a code of the European List of Waste", ewc)
+            elif codes[code][0] != ewc.endswith("*"):
                 mark = "with" if codes[code][0] else "without"
-                at(row, "ewc_code", f"{code} {mark} the hazardous mark *", stream.ewc_code)
-        streams.append(stream)
+                at(row, "ewc_code", f"{code} {mark} the hazardous mark *", ewc)
+        if stream is not None:
+            streams.append(stream)
     if problems:
         raise InputError(problems)
     return streams
