@@ -22,7 +22,7 @@ from clusterhub.energy.dispatch import DispatchOptions
 from clusterhub.energy.forecast import Forecast, forecast
 from clusterhub.energy.model import build, parameters
 from clusterhub.energy.solver import Solver
-from clusterhub.errors import ModelError
+from clusterhub.errors import ModelError, SolveError
 from clusterhub.model import Cluster
 
 __all__ = ["RollingResult", "simulate"]
@@ -30,7 +30,12 @@ __all__ = ["RollingResult", "simulate"]
 
 @dataclass(frozen=True)
 class RollingResult:
-    """Cost of operating window by window, against the perfect-foresight optimum."""
+    """Cost of operating window by window, against the perfect-foresight optimum: the
+    full-horizon joint optimum for the same options, the figure ``optimize`` reports.
+
+    ``relaxed_windows`` counts plans whose forecast left no way to keep a store at its
+    boundary level at the end of the look-ahead: they were planned without that floor (the
+    horizon's last step keeps its level whatever happens)."""
 
     realized_cost_eur: float
     perfect_foresight_cost_eur: float
@@ -40,6 +45,7 @@ class RollingResult:
     solve_seconds: float
     windows_seconds: float
     reference_seconds: float
+    relaxed_windows: int = 0
 
     @property
     def regret_eur(self) -> float:
@@ -108,6 +114,7 @@ def simulate(
     build_seconds = clock.perf_counter() - started - reference_seconds
     costs: list[float] = []
     solve_seconds = 0.0
+    relaxed = 0
     starts = list(range(first, first + total, commit))
     task = progress.add_task("rolling horizon", total=len(starts)) if progress else None
     for start in starts:
@@ -119,15 +126,24 @@ def simulate(
             backlog,
         )
         solver.load(plan_data, parameters(plan_data, lost_load_eur_per_mwh=lost))
-        ends.apply(start, window)
-        plan = solver.joint()
+        floor = ends.apply(start, window, floor=True)
+        try:
+            plan = solver.joint()
+        except SolveError:
+            if not floor:  # nothing to relax: the horizon's own end cannot be met
+                raise
+            floor = False
+            relaxed += 1
+            solver.load(plan_data, parameters(plan_data, lost_load_eur_per_mwh=lost))
+            ends.apply(start, window, floor=False)
+            plan = solver.joint()
         # hold each store's planned level and each shifted demand's planned backlog at the end
         # of the committed steps (the backlog as far as actual demand allows), settle on actuals
         at_end = soc_columns.isel(time=todo - 1).values
         at_end = at_end[at_end >= 0]
         real_data = _carry(actual.window(start, window), initial, backlog)
         solver.load(real_data, parameters(real_data, lost_load_eur_per_mwh=lost))
-        ends.apply(start, window)
+        ends.apply(start, window, floor=floor)
         held, planned = shift.held(plan.columns, todo, backlog)
         settled = solver.joint(
             fixed=(
@@ -152,6 +168,7 @@ def simulate(
         solve_seconds=solve_seconds,
         windows_seconds=windows_seconds,
         reference_seconds=reference_seconds,
+        relaxed_windows=relaxed,
     )
 
 
@@ -169,23 +186,28 @@ class _Ends:
             else np.zeros((0, 0), dtype=int)
         )
 
-    def apply(self, start: int, steps: int) -> None:
-        """Bounds of the window ``start .. start+steps`` (already loaded) with the ends added."""
+    def apply(self, start: int, steps: int, *, floor: bool) -> bool:
+        """Bounds of the window ``start .. start+steps`` (already loaded) with the ends added;
+        ``floor``: also keep cyclic stores at their boundary level at the look-ahead's end.
+        Returns whether a floor that could be relaxed was set."""
         s = self.solver
         end = self.last - start  # the horizon's last step, relative to the window
         at = min(end, steps - 1)
-        if self.soc.size and self.cyclic.any():
+        floored = False
+        if self.soc.size and self.cyclic.any() and (floor or at == end):
             columns = self.soc[self.cyclic, at]
             keep = columns >= 0
             columns, level = columns[keep], self.level[self.cyclic][keep]
             s.lb[columns] = np.minimum(level, s.ub[columns])  # at least the boundary level
             if at == end:  # the horizon ends in this window: exactly the level it started at
                 s.ub[columns] = s.lb[columns]
+            floored = at != end and bool(len(columns))
         if self.backlog.size and 0 <= end < steps:
             columns = self.backlog[:, end]
             columns = columns[columns >= 0]
             s.lb[columns] = 0.0  # shifted demand settled by the horizon's end
             s.ub[columns] = 0.0
+        return floored
 
 
 def _carry(data: DispatchData, initial: np.ndarray, backlog: np.ndarray) -> DispatchData:
