@@ -7,8 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from clusterhub.energy import DispatchOptions, compare, optimize
-from clusterhub.energy.attribution import RULE
+from clusterhub.energy import COST_RULE, DispatchOptions, compare, optimize
 from clusterhub.errors import InputError
 from clusterhub.examples import load_example
 from clusterhub.model import Cluster
@@ -23,7 +22,7 @@ def test_every_euro_of_the_joint_cost_is_assigned(shared_connection: Cluster) ->
     assert joint.cost_by_participant_eur["b"] == pytest.approx(300.0)
     assert joint.cost_by_participant_eur["grid-co"] == pytest.approx(0.0)
     assert sum(joint.cost_by_participant_eur.values()) == pytest.approx(joint.total_cost_eur)
-    assert "net draw" in RULE
+    assert "net draw" in COST_RULE
 
 
 @pytest.mark.slow(seconds=15)

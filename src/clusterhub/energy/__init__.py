@@ -3,6 +3,7 @@
 Engines are pure: a cluster in, a typed result out; no files, no database.
 """
 
+from clusterhub.energy.attribution import RULE as COST_RULE
 from clusterhub.energy.coalition import CoalitionCosts
 from clusterhub.energy.dispatch import (
     CollaborationResult,
@@ -14,6 +15,7 @@ from clusterhub.energy.dispatch import (
 )
 
 __all__ = [
+    "COST_RULE",
     "CoalitionCosts",
     "CollaborationResult",
     "DispatchOptions",
