@@ -97,6 +97,9 @@ def test_share_the_harbour_saving_by_two_rules(tmp_path: Path) -> None:
     assert nucleolus["proven"] is True
     assert sum(nucleolus["allocation"].values()) == pytest.approx(payload["total"])
     assert "No group of members would gain by leaving" in result.output
+    # the nucleolus after Shapley solves no new coalition LP and says what it reused
+    assert payload["allocations"]["nucleolus"]["diagnostics"]["coalition_solves"] == 0
+    assert "reused)" in result.output
 
 
 def test_a_broken_game_file_names_line_and_column(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clusterhub.energy import DispatchOptions
+from clusterhub.energy import DispatchOptions, optimize
 from clusterhub.energy.rolling import simulate
 from clusterhub.errors import ModelError
 from clusterhub.examples import load_example
@@ -104,3 +104,58 @@ def test_hourly_commits_on_forecasts_stay_feasible_and_never_beat_foresight() ->
 def test_a_commit_longer_than_the_window_is_refused() -> None:
     with pytest.raises(ModelError, match="commit <= window"):
         simulate(load_example("harbour"), window_hours=12, commit_hours=24, options=TWO_DAYS)
+
+
+def test_rolling_is_measured_against_the_optimum_printed_beside_it() -> None:
+    """Same problem on both sides: the regret is against ``optimize`` for the same options (its
+    stores cyclic, its shifted demand settled by the end), so a perfect forecast over one window
+    covering the horizon gives the optimum itself and shorter windows never beat it."""
+    cluster = load_example("harbour")
+    optimum = optimize(cluster, options=TWO_DAYS).total_cost_eur
+    whole = simulate(cluster, window_hours=48, commit_hours=48, kind="perfect", options=TWO_DAYS)
+    assert whole.perfect_foresight_cost_eur == pytest.approx(optimum, rel=1e-9)
+    assert whole.realized_cost_eur >= optimum - 1e-6 * abs(optimum)
+    assert whole.realized_cost_eur == pytest.approx(optimum, rel=1e-7)
+    daily = simulate(cluster, window_hours=36, commit_hours=24, kind="perfect", options=TWO_DAYS)
+    assert daily.perfect_foresight_cost_eur == pytest.approx(optimum, rel=1e-9)
+    assert daily.realized_cost_eur >= optimum - 1e-6 * abs(optimum)
+
+
+CYCLIC_BATTERY = """\
+name: cyclic battery
+location: {latitude: 51.9, longitude: 4.1}
+timezone: UTC
+horizon: {start: 2024-01-01T00:00, resolution: 1h, periods: 4}
+carriers:
+  - {id: electricity, kind: electricity, price_eur_per_unit: [100, 20, 100, 100]}
+participants:
+  - id: a
+    name: A
+    nace: C20.14
+    sites: [{id: a-site, latitude: 51.9, longitude: 4.1, connection: grid}]
+    assets:
+      - {type: demand, id: load, site: a-site, carrier: electricity, profile_mw: 4}
+      - {type: storage, id: battery, site: a-site, technology: battery, carrier: electricity,
+         energy_capacity_mwh: 4, charge_capacity_mw: 4, discharge_capacity_mw: 4,
+         initial_soc_fraction: 1.0, cyclic: true}
+  - {id: grid-co, name: Grid Co, kind: grid_operator}
+connections:
+  - id: grid
+    operator: grid-co
+    import_limit_mw: 100
+    export_limit_mw: 0
+    contracts: [{participant: a, import_mw: 100}]
+"""
+
+
+@pytest.mark.parametrize("commit", [1, 2, 4])
+def test_a_cyclic_store_is_not_emptied_for_free_by_the_rolling_horizon(commit: int) -> None:
+    """4 MW each hour; the lossless 4 MWh battery is cyclic: it must end where it starts, so it
+    can move one hour of load from a dear hour (100) to the cheap one (20): 20 x 8 + 100 x 8 =
+    960 EUR. Emptying the full battery in hour 0, refilling it in hour 1 and emptying it again
+    in hour 2 would read 160 + 400 = 560 EUR: cheaper only by ending the horizon empty."""
+    result = simulate(loads(CYCLIC_BATTERY), window_hours=4, commit_hours=commit, kind="perfect")
+    assert result.perfect_foresight_cost_eur == pytest.approx(960.0, rel=1e-9)
+    assert result.realized_cost_eur >= 960.0 - 1e-6
+    if commit == 4:  # one window over the horizon: the optimum itself
+        assert result.realized_cost_eur == pytest.approx(960.0, rel=1e-9)

@@ -98,3 +98,19 @@ def test_shapley_of_the_energy_game_is_exact_and_zero_for_grid_operators(
     assert result.diagnostics["shapley"] == "exact"
     assert result.shares["tso"] == 0.0
     assert result.shares["dso"] == 0.0
+
+
+def test_a_rule_after_another_says_what_it_reused(energy: EnergyGame) -> None:
+    """After Shapley (every coalition solved), the nucleolus solves no new LP: the table says
+    so, and how many solved coalitions it took over, instead of a bare 0."""
+    game = CachedGame(energy)
+    shapley = allocate(game, "shapley", unit="EUR")
+    nucleolus = allocate(game, "nucleolus", unit="EUR")
+    assert shapley.diagnostics["coalitions_reused"] < shapley.diagnostics["coalitions_used"]
+    assert nucleolus.diagnostics["coalition_solves"] == 0
+    reused = nucleolus.diagnostics["coalitions_reused"]
+    assert isinstance(reused, int)
+    assert reused > 0
+    assert reused == nucleolus.diagnostics["coalitions_used"]
+    assert nucleolus.coalitions == f"0 ({reused} reused)"
+    assert nucleolus.as_dict()["diagnostics"]["coalitions_reused"] == reused  # type: ignore[index]

@@ -113,10 +113,7 @@ def allocations_table(title: str, results: list[Allocation], unit: str) -> Table
     table.add_row("proven", *["yes" if r.certificate.proven else "searched" for r in results])
     table.add_row(
         "coalitions solved",
-        *[
-            str(r.diagnostics.get("coalition_solves") or r.diagnostics.get("evaluations", ""))
-            for r in results
-        ],
+        *[r.coalitions for r in results],
     )
     return table
 

@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from clusterhub.energy.attribution import RULE as COST_RULE
     from clusterhub.energy.coalition import CoalitionCosts
     from clusterhub.energy.dispatch import (
         CollaborationResult,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from clusterhub.energy.kinds import Forecast
 
 __all__ = [
+    "COST_RULE",
     "CoalitionCosts",
     "CollaborationResult",
     "DispatchOptions",
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 _HOMES = {
+    "COST_RULE": "attribution:RULE",
     "CoalitionCosts": "coalition",
     "CollaborationResult": "dispatch",
     "DispatchOptions": "dispatch",
@@ -49,7 +52,8 @@ _HOMES = {
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    module, _, attribute = _HOMES[name].partition(":")
+    value = getattr(import_module(f"{__name__}.{module}"), attribute or name)
     globals()[name] = value
     return value
 

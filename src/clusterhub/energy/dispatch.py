@@ -10,11 +10,15 @@ import time as clock
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import xarray as xr
 
+from clusterhub.energy.attribution import cost_by_participant
 from clusterhub.energy.data import DispatchData, gather
 from clusterhub.energy.model import LOST_LOAD_EUR_PER_MWH, build
-from clusterhub.energy.solver import Run, Solver
+from clusterhub.energy.solver import OWNED, Run, Solver
+from clusterhub.energy.window import Moment, check_start, check_steps, window_steps
 from clusterhub.model import Cluster
 
 __all__ = [
@@ -51,17 +55,41 @@ DISPATCH_VARIABLES = (
 
 @dataclass(frozen=True)
 class DispatchOptions:
-    """Which steps to optimise and how; keyword-only in every entry point."""
+    """Which steps to optimise and how; keyword-only in every entry point.
 
-    start: int = 0
+    ``start`` is a step number or a moment (``"2024-06-01"``, ``"2024-06-01T06:00+02:00"``, a
+    ``date``/``datetime``/``Timestamp``; without a time zone it is read in the cluster's); it
+    must fall on a step of the horizon. ``steps`` counts steps from there (None: to the end).
+    """
+
+    start: Moment = 0
     steps: int | None = None
     lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PER_MWH
     solver_options: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        check_start(self.start)
+        check_steps(self.steps)
+
+    def window(self, cluster: Cluster) -> tuple[int, int]:
+        """The first step and the number of steps in ``cluster``'s horizon."""
+        return window_steps(cluster, self.start, self.steps)
+
+
+#: Unit of each dispatch variable: power in MW for every flow, energy in MWh for a level.
+UNITS = {name: "MWh" if name == "storage-soc" else "MW" for name in DISPATCH_VARIABLES}
+
 
 @dataclass(frozen=True)
 class DispatchResult:
-    """One optimal dispatch: costs in EUR over the window, emissions in t, arrays over time."""
+    """One optimal dispatch: costs in EUR over the window, emissions in t, arrays over time.
+
+    ``dispatch`` holds one array per variable over its own item dimension and ``time`` (UTC),
+    with its unit in ``attrs["units"]`` and the owner in a ``participant`` coordinate; its
+    dimensions differ, so ``to_dataframe()`` gives the tidy long form (one row per variable,
+    item and step). ``cost_by_participant_eur`` adds up to ``total_cost_eur`` by
+    ``attribution.RULE``.
+    """
 
     total_cost_eur: float
     cost_parts_eur: dict[str, float]
@@ -71,6 +99,11 @@ class DispatchResult:
     connection_value_eur_per_mwh: xr.DataArray
     congested_hours: dict[str, float]
     solve_seconds: float
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Tidy: columns variable, dimension, item, participant, time (UTC, aware), value, unit;
+        variables without items (no links, say) contribute no rows instead of emptying all."""
+        return tidy(self.dispatch)
 
 
 @dataclass(frozen=True)
@@ -102,7 +135,8 @@ class CollaborationResult:
 def prepare(cluster: Cluster, *, options: DispatchOptions | None = None) -> Solver:
     """Gather, build and hand to HiGHS once; every run after this changes bounds only."""
     options = options or DispatchOptions()
-    data = gather(cluster, start=options.start, steps=options.steps)
+    first, steps = options.window(cluster)
+    data = gather(cluster, start=first, steps=steps)
     built = build(data, lost_load_eur_per_mwh=options.lost_load_eur_per_mwh)
     return Solver(built, options=options.solver_options)
 
@@ -158,7 +192,11 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
     capacity = solver.upper_bounds("connection-import-limit")
     # relative: an interior-point solution (large models) sits within its tolerance of a limit
     congested = (capacity > 1e-9) & (v["connection-import"] >= capacity * (1 - 1e-6) - 1e-6)
-    value = -solver.duals(run, "connection-import-limit") / dt
+    value = (-solver.duals(run, "connection-import-limit") / dt).clip(min=0.0) + 0.0
+    value = value.rename("connection_value").assign_attrs(
+        units="EUR/MWh",
+        description="value of one more MW of import capacity at the connection, per hour",
+    )
     return DispatchResult(
         total_cost_eur=run.objective,
         cost_parts_eur={
@@ -168,9 +206,56 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
             "penalties": penalties,
         },
         emissions_t=emissions,
-        cost_by_participant_eur=solver.cost_by_participant(run),
-        dispatch=xr.Dataset({name.replace("-", "_"): array for name, array in v.items()}),
-        connection_value_eur_per_mwh=value.clip(min=0.0) + 0.0,
+        cost_by_participant_eur=cost_by_participant(solver, run),
+        dispatch=xr.Dataset(
+            {name.replace("-", "_"): _labelled(data, name, array) for name, array in v.items()}
+        ),
+        connection_value_eur_per_mwh=value,
         congested_hours={c: float(congested.sel(connection=c).sum()) * dt for c in names},
         solve_seconds=run.seconds,
     )
+
+
+def _labelled(data: DispatchData, name: str, array: xr.DataArray) -> xr.DataArray:
+    """The array with its unit and, for an owned item, its participant as a coordinate."""
+    array = array.rename(name.replace("-", "_")).assign_attrs(units=UNITS[name])
+    if name in OWNED:
+        dataset, field_name = OWNED[name]
+        owners = getattr(data, dataset)[field_name]
+        dimension = str(owners.dims[0])
+        array = array.assign_coords({f"{dimension}_participant": owners.variable})
+    return array
+
+
+def tidy(dispatch: xr.Dataset) -> pd.DataFrame:
+    """The long form of a dispatch dataset (see ``DispatchResult.to_dataframe``)."""
+    columns = ["variable", "dimension", "item", "participant", "time", "value", "unit"]
+    frames = []
+    for name, array in dispatch.data_vars.items():
+        if not array.size:
+            continue
+        dimension = next(d for d in array.dims if d != "time")
+        owner = f"{dimension}_participant"
+        participant = (
+            array[owner].values if owner in array.coords else np.full(array.sizes[dimension], None)
+        )
+        values = array.transpose(dimension, "time")
+        items, steps = values.sizes[dimension], values.sizes["time"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "variable": str(name),
+                    "dimension": str(dimension),
+                    "item": np.repeat(values[dimension].values.astype(str), steps),
+                    "participant": np.repeat(participant, steps),
+                    "time": np.tile(values.time.values, items),
+                    "value": values.values.ravel(),
+                    "unit": array.attrs.get("units", ""),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    frame = pd.concat(frames, ignore_index=True)
+    frame["time"] = pd.to_datetime(frame["time"]).dt.tz_localize("UTC")
+    return frame[columns]

@@ -22,7 +22,7 @@ from clusterhub.energy.dispatch import DispatchOptions
 from clusterhub.energy.forecast import Forecast, forecast
 from clusterhub.energy.model import build, parameters
 from clusterhub.energy.solver import Solver
-from clusterhub.errors import ModelError
+from clusterhub.errors import ModelError, SolveError
 from clusterhub.model import Cluster
 
 __all__ = ["RollingResult", "simulate"]
@@ -30,7 +30,12 @@ __all__ = ["RollingResult", "simulate"]
 
 @dataclass(frozen=True)
 class RollingResult:
-    """Cost of operating window by window, against the perfect-foresight optimum."""
+    """Cost of operating window by window, against the perfect-foresight optimum: the
+    full-horizon joint optimum for the same options, the figure ``optimize`` reports.
+
+    ``relaxed_windows`` counts plans whose forecast left no way to keep a store at its
+    boundary level at the end of the look-ahead: they were planned without that floor (the
+    horizon's last step keeps its level whatever happens)."""
 
     realized_cost_eur: float
     perfect_foresight_cost_eur: float
@@ -40,6 +45,7 @@ class RollingResult:
     solve_seconds: float
     windows_seconds: float
     reference_seconds: float
+    relaxed_windows: int = 0
 
     @property
     def regret_eur(self) -> float:
@@ -62,22 +68,39 @@ def simulate(
     options: DispatchOptions | None = None,
     progress: Progress | None = None,
 ) -> RollingResult:
-    """Operate ``cluster`` over the options' steps in receding windows; storage is not cyclic
-    here (its level is carried from window to window, starting at ``initial_soc_fraction``)."""
+    """Operate ``cluster`` over the options' steps in receding windows, on the same problem as
+    the full-horizon optimum (``optimize`` with the same options), so that the regret is the
+    price of not knowing the future and nothing else.
+
+    The boundary rules are the optimum's: a cyclic store ends the horizon at the level it
+    starts it, and the shifted demand's backlog is settled by the horizon's end. Window by
+    window, a cyclic store starts at the level the full-horizon optimum gives it at the end
+    (one of the cyclic optimum's own start levels), every plan must leave it at no less than
+    that level at the end of its look-ahead, and at the horizon's end it is back at exactly that
+    level; a non-cyclic store starts at ``initial_soc_fraction`` and ends free, as in the
+    optimum. So the operated schedule is feasible for the full-horizon problem and its cost is
+    never below the optimum; with perfect forecasts and one window over the horizon they are
+    equal."""
     options = options or DispatchOptions()
     started = clock.perf_counter()
     dt = cluster.horizon.step_hours
     window, commit = round(window_hours / dt), round(commit_hours / dt)
     if not 1 <= commit <= window:
         raise ModelError(f"expected 1 <= commit <= window steps, got {commit} and {window}")
-    actual = gather(cluster)
-    # levels are carried from window to window, so no store returns to its start level
-    actual = replace(
-        actual, storage=actual.storage.assign(cyclic=xr.zeros_like(actual.storage.cyclic))
-    )
-    first = options.start
-    total = options.steps if options.steps is not None else len(actual.time) - first
+    first, total = options.window(cluster)
     lost = options.lost_load_eur_per_mwh
+    gathered = gather(cluster)
+    reference_started = clock.perf_counter()
+    reference, boundary_level = _perfect_foresight(gathered, first, total, lost, options)
+    reference_seconds = clock.perf_counter() - reference_started
+    cyclic = gathered.storage.cyclic.values.astype(bool)
+    energy = gathered.storage.energy_mwh.values
+    start_level = np.where(cyclic, boundary_level, gathered.storage.initial_soc.values * energy)
+    # levels are carried from window to window: no window is cyclic by itself
+    actual = replace(
+        gathered,
+        storage=gathered.storage.assign(cyclic=xr.zeros_like(gathered.storage.cyclic)),
+    )
     solver = Solver(
         build(actual.window(first, window), lost_load_eur_per_mwh=lost, carry_shift=True),
         options=options.solver_options,
@@ -85,12 +108,13 @@ def simulate(
     step_of = solver.step_of_columns()
     soc_columns = solver.column_positions("storage-soc")
     shift = _Shift(solver)
-    energy = actual.storage.energy_mwh.values
-    level = actual.storage.initial_soc.values * energy
+    ends = _Ends(solver, cyclic, start_level, last=first + total - 1)
+    level = start_level
     backlog = np.zeros(actual.demands.sizes["demand"])
-    build_seconds = clock.perf_counter() - started
+    build_seconds = clock.perf_counter() - started - reference_seconds
     costs: list[float] = []
     solve_seconds = 0.0
+    relaxed = 0
     starts = list(range(first, first + total, commit))
     task = progress.add_task("rolling horizon", total=len(starts)) if progress else None
     for start in starts:
@@ -102,13 +126,24 @@ def simulate(
             backlog,
         )
         solver.load(plan_data, parameters(plan_data, lost_load_eur_per_mwh=lost))
-        plan = solver.joint()
+        floor = ends.apply(start, window, floor=True)
+        try:
+            plan = solver.joint()
+        except SolveError:
+            if not floor:  # nothing to relax: the horizon's own end cannot be met
+                raise
+            floor = False
+            relaxed += 1
+            solver.load(plan_data, parameters(plan_data, lost_load_eur_per_mwh=lost))
+            ends.apply(start, window, floor=False)
+            plan = solver.joint()
         # hold each store's planned level and each shifted demand's planned backlog at the end
         # of the committed steps (the backlog as far as actual demand allows), settle on actuals
         at_end = soc_columns.isel(time=todo - 1).values
         at_end = at_end[at_end >= 0]
         real_data = _carry(actual.window(start, window), initial, backlog)
         solver.load(real_data, parameters(real_data, lost_load_eur_per_mwh=lost))
+        ends.apply(start, window, floor=floor)
         held, planned = shift.held(plan.columns, todo, backlog)
         settled = solver.joint(
             fixed=(
@@ -123,9 +158,7 @@ def simulate(
         solve_seconds += plan.seconds + settled.seconds
         if progress is not None and task is not None:
             progress.advance(task)
-    windows_seconds = clock.perf_counter() - started - build_seconds
-    reference_started = clock.perf_counter()
-    reference = _perfect_foresight(actual, first, total, lost, options)
+    windows_seconds = clock.perf_counter() - started - build_seconds - reference_seconds
     return RollingResult(
         realized_cost_eur=float(sum(costs)),
         perfect_foresight_cost_eur=reference,
@@ -134,8 +167,47 @@ def simulate(
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
         windows_seconds=windows_seconds,
-        reference_seconds=clock.perf_counter() - reference_started,
+        reference_seconds=reference_seconds,
+        relaxed_windows=relaxed,
     )
+
+
+class _Ends:
+    """The horizon's boundary rules written into a window's bounds (see ``simulate``)."""
+
+    def __init__(self, solver: Solver, cyclic: np.ndarray, level: np.ndarray, last: int) -> None:
+        self.solver, self.last = solver, last
+        self.soc = solver.column_positions("storage-soc").transpose("storage", "time").values
+        self.cyclic, self.level = cyclic, level
+        names = solver.built.model.variables
+        self.backlog = (
+            solver.column_positions("demand-backlog").transpose("demand", "time").values
+            if "demand-backlog" in names
+            else np.zeros((0, 0), dtype=int)
+        )
+
+    def apply(self, start: int, steps: int, *, floor: bool) -> bool:
+        """Bounds of the window ``start .. start+steps`` (already loaded) with the ends added;
+        ``floor``: also keep cyclic stores at their boundary level at the look-ahead's end.
+        Returns whether a floor that could be relaxed was set."""
+        s = self.solver
+        end = self.last - start  # the horizon's last step, relative to the window
+        at = min(end, steps - 1)
+        floored = False
+        if self.soc.size and self.cyclic.any() and (floor or at == end):
+            columns = self.soc[self.cyclic, at]
+            keep = columns >= 0
+            columns, level = columns[keep], self.level[self.cyclic][keep]
+            s.lb[columns] = np.minimum(level, s.ub[columns])  # at least the boundary level
+            if at == end:  # the horizon ends in this window: exactly the level it started at
+                s.ub[columns] = s.lb[columns]
+            floored = at != end and bool(len(columns))
+        if self.backlog.size and 0 <= end < steps:
+            columns = self.backlog[:, end]
+            columns = columns[columns >= 0]
+            s.lb[columns] = 0.0  # shifted demand settled by the horizon's end
+            s.ub[columns] = 0.0
+        return floored
 
 
 def _carry(data: DispatchData, initial: np.ndarray, backlog: np.ndarray) -> DispatchData:
@@ -210,8 +282,12 @@ class _Shift:
 
 def _perfect_foresight(
     actual: DispatchData, first: int, total: int, lost: float, options: DispatchOptions
-) -> float:
-    """The same operation over the whole period, knowing everything: the lower bound."""
+) -> tuple[float, np.ndarray]:
+    """The full-horizon optimum, knowing everything (what ``optimize`` gives for the same
+    options): its cost, the lower bound, and each store's level at the horizon's end."""
     data = actual.window(first, total)
     solver = Solver(build(data, lost_load_eur_per_mwh=lost), options=options.solver_options)
-    return solver.joint().objective
+    run = solver.joint()
+    levels = solver.values(run, "storage-soc").transpose("storage", "time").values
+    end = levels[:, -1] if levels.size else np.zeros(data.storage.sizes.get("storage", 0))
+    return run.objective, np.asarray(end, dtype=float)

@@ -24,10 +24,10 @@ from clusterhub.energy.data import DispatchData
 from clusterhub.energy.model import Built, Parameters
 from clusterhub.errors import InputError, SolveError
 
-__all__ = ["Run", "Solver", "Structure"]
+__all__ = ["OWNED", "Run", "Solver", "Structure"]
 
 #: Variables owned by one participant through the item named in the data (label -> field).
-_OWNED = {
+OWNED = {
     "generator-output": ("generators", "participant"),
     "storage-charge": ("storage", "participant"),
     "storage-discharge": ("storage", "participant"),
@@ -136,14 +136,15 @@ class Solver:
             if key == "solver":
                 self.method = str(value)
         self.highs.passModel(_lp(self))
-        self._lb_now, self._ub_now = self.lb, self.ub
+        # copies: ``load`` writes into the arrays in place, and what HiGHS holds must not move
+        self._lb_now, self._ub_now = self.lb.copy(), self.ub.copy()
         self._cost_now = self.cost.copy()
-        self._row_lower_now, self._row_upper_now = self.row_lower, self.row_upper
+        self._row_lower_now, self._row_upper_now = self.row_lower.copy(), self.row_upper.copy()
         data = built.data
         self.participants = data.participants
         index = {p: i for i, p in enumerate(self.participants)}
         self.col_owner = np.full(len(self.vlabels), -1)
-        for name, (dataset, field) in _OWNED.items():
+        for name, (dataset, field) in OWNED.items():
             if name not in m.variables:
                 continue
             owners = getattr(data, dataset)[field]
@@ -229,7 +230,7 @@ class Solver:
         variable = self.built.model.variables[name]
         positions = self.column_positions(name).values
         out = np.where(positions >= 0, run.columns[np.maximum(positions, 0)], 0.0)
-        return variable.labels.copy(data=out)
+        return variable.labels.copy(data=out).rename(name)
 
     def duals(self, run: Run, name: str) -> xr.DataArray:
         """A constraint's duals (EUR per unit of right-hand side) as a labelled array."""
@@ -248,7 +249,7 @@ class Solver:
         constraint = self.built.model.constraints[name]
         positions = self.row_positions(name).values
         out = np.where(positions >= 0, values[np.maximum(positions, 0)], np.nan)
-        return constraint.labels.copy(data=out)
+        return constraint.labels.copy(data=out).rename(name)
 
     def structure(self) -> Structure:
         """How membership acts on the model, for a coalition-membership MILP built on it."""

@@ -56,6 +56,16 @@ class Allocation:
     ci95: dict[str, tuple[float, float]] | None = None
     diagnostics: dict[str, float | int | str] = field(default_factory=dict)
 
+    @property
+    def coalitions(self) -> str:
+        """How many coalition values this rule needed, and how many it found already solved:
+        a rule run after another on the same game may solve nothing new ("0 (14 reused)")."""
+        d = self.diagnostics
+        solves = int(d.get("coalition_solves", 0) or 0)
+        new = solves if solves else int(d.get("evaluations", 0) or 0)
+        reused = int(d.get("coalitions_reused", 0) or 0)
+        return f"{new} ({reused} reused)" if reused else str(new)
+
     def as_dict(self) -> dict[str, object]:
         """The JSON form (keys fixed by the CLI's contract)."""
         c = self.certificate
@@ -108,6 +118,7 @@ def allocate(
             f"one of {', '.join(m.value for m in Method)}", str(method), path="method"
         ) from None
     started = time.perf_counter()
+    cached.track()
     before = cached.evaluations
     solves_before = int(getattr(cached.game, "solves", 0))
     total = cached.total
@@ -176,9 +187,12 @@ def allocate(
     x = np.where(np.abs(x) <= tolerance(total), 0.0, x)  # no -0.00 from rounding noise
     allocation_seconds = time.perf_counter() - started
     certificate = certify(cached, x, epsilon=epsilon, proven_epsilon=proven_core, unit=unit)
+    used, reused = cached.usage()
     diagnostics.update(
         evaluations=cached.evaluations - before,
         coalition_solves=int(getattr(cached.game, "solves", 0)) - solves_before,
+        coalitions_used=used,
+        coalitions_reused=reused,
         allocation_seconds=round(allocation_seconds, 3),
         total_seconds=round(time.perf_counter() - started, 3),
     )

@@ -39,6 +39,9 @@ class CachedGame:
         self._index = {p: i for i, p in enumerate(self.players)}
         self._values: dict[int, float] = {0: 0.0}
         self.evaluations = 0
+        # coalitions read, and those first learned, since ``track()``: what a rule reused
+        self._read: set[int] = set()
+        self._learned: set[int] = set()
 
     def mask(self, coalition: Iterable[str]) -> int:
         bits = 0
@@ -52,8 +55,10 @@ class CachedGame:
         return tuple(p for i, p in enumerate(self.players) if mask >> i & 1)
 
     def value(self, mask: int) -> float:
+        self._read.add(mask)
         if mask not in self._values:
             self._values[mask] = float(self.game.value(self.members(mask)))
+            self._learned.add(mask)
             self.evaluations += 1
         return self._values[mask]
 
@@ -62,7 +67,19 @@ class CachedGame:
 
     def remember(self, mask: int, value: float) -> None:
         """Record a value learned elsewhere (a batch solve) without counting an evaluation."""
-        self._values.setdefault(mask, value)
+        if mask not in self._values:
+            self._values[mask] = value
+            self._learned.add(mask)
+
+    def track(self) -> None:
+        """Start counting anew which coalitions are read and which of them were known already."""
+        self._read, self._learned = set(), set()
+
+    def usage(self) -> tuple[int, int]:
+        """Since ``track()``: proper coalitions read, and how many of them were known before
+        (solved for an earlier rule on this game, or by the stand-alone run)."""
+        read = self._read - {0}
+        return len(read), len(read - self._learned)
 
     @property
     def total(self) -> float:

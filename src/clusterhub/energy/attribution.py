@@ -1,0 +1,86 @@
+"""Who pays which euro of a run: every cost of the objective lands on one participant.
+
+Why a rule is needed: most columns belong to one participant (its plants, its purchases, its own
+contract), but in a joint run the sites draw through the shared pool and the cost of energy
+bought or sold at a connection sits on the connection's columns, which nobody owns. Left out,
+the members' costs summed to less than half the joint cost and pure consumers showed 0 EUR.
+
+The rule (stated in ``RULE``): each participant pays its own columns' costs; the cost of each
+connection in each step (import cost minus export revenue, tariffs and carbon included) is shared
+among the contracts behind it in proportion to their net draw through the pool in that step, so
+each pays the step's price at the connection for the energy it drew and is credited the same
+price for what it fed in. In a step with no net flow (imports and exports cancel), the cost is
+shared by gross flow; with no flow at all, equally among the contracts at that connection; a
+connection without contracts shares it equally among all participants. The parts add up to the
+objective, up to the solver's rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from clusterhub.energy.solver import Run, Solver
+
+__all__ = ["RULE", "cost_by_participant"]
+
+RULE = (
+    "own assets, purchases and contracts at their cost; each connection's cost in each step "
+    "shared among its contracts in proportion to their net draw through the pool in that step"
+)
+
+
+def _block_cost(solver: Solver, run: Run, name: str) -> np.ndarray:
+    """Cost in EUR of a variable's columns, shaped (connection, time); 0 where absent."""
+    positions = solver.column_positions(name).transpose("connection", "time").values
+    safe = np.maximum(positions, 0)
+    return np.where(positions >= 0, solver.cost[safe] * run.columns[safe], 0.0)
+
+
+def cost_by_participant(solver: Solver, run: Run) -> dict[str, float]:
+    """Every euro of ``run``'s objective assigned to a participant by ``RULE``."""
+    participants = solver.participants
+    totals = np.array(list(solver.cost_by_participant(run).values()), dtype=float)
+    data = solver.built.data
+    names = list(data.connections.connection.values)
+    if names and len(data.time):
+        cost = _block_cost(solver, run, "connection-import") + _block_cost(
+            solver, run, "connection-export"
+        )
+        contracts = data.contracts
+        owner = np.array([participants.index(p) for p in contracts.participant.values], dtype=int)
+        where = np.array([names.index(c) for c in contracts.connection.values], dtype=int)
+        pool = solver.values(run, "contract-pool").transpose("contract", "time").values
+        pool = pool.reshape(len(owner), len(data.time))
+        shares = _shares(pool, where, len(names))  # (contract, time)
+        totals += np.bincount(
+            owner, weights=(shares * cost[where]).sum(axis=1), minlength=len(participants)
+        )
+        orphan = np.setdiff1d(np.arange(len(names)), where)
+        if len(orphan):  # no contract behind it: everyone alike
+            totals += float(cost[orphan].sum()) / len(participants)
+    return dict(zip(participants, totals.tolist(), strict=True))
+
+
+def _shares(pool: np.ndarray, where: np.ndarray, connections: int) -> np.ndarray:
+    """Each contract's fraction of its connection's cost in every step (summing to 1 per
+    connection and step that has contracts)."""
+    steps = pool.shape[1]
+
+    def per_connection(values: np.ndarray) -> np.ndarray:
+        out = np.zeros((connections, steps))
+        np.add.at(out, where, values)
+        back: np.ndarray = out[where]  # back on the contracts
+        return back
+
+    net = per_connection(pool)
+    gross = per_connection(np.abs(pool))
+    count = per_connection(np.ones_like(pool))
+    scale = np.maximum(gross, 1e-9)
+    use_net = np.abs(net) > 1e-6 * scale
+    use_gross = ~use_net & (gross > 1e-9)
+    shares: np.ndarray = np.where(
+        use_net,
+        pool / np.where(use_net, net, 1.0),
+        np.where(use_gross, np.abs(pool) / np.where(use_gross, gross, 1.0), 1.0 / count),
+    )
+    return shares
