@@ -70,8 +70,8 @@ def test_optimize_json_carries_cluster_window_and_joint_cost_per_participant(
     assert payload["window"]["hours"] == 24
     joint = payload["joint_cost_by_participant_eur"]
     assert set(joint) == set(payload["standalone_cost_eur"])
-    pooled = payload["joint_cost_pooled_eur"]  # the shared connection: nobody's own column
-    assert sum(joint.values()) + pooled == pytest.approx(payload["joint_cost_eur"], abs=1e-3)
+    # every euro assigned (energy.COST_RULE): the shared connection's too
+    assert sum(joint.values()) == pytest.approx(payload["joint_cost_eur"], abs=1e-3)
     assert "together, EUR" in result.output
 
 

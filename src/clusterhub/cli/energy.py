@@ -93,7 +93,6 @@ def collaboration_payload(
         "cluster": cluster.name,
         "window": window_payload(cluster, options),
         "joint_cost_by_participant_eur": joint.cost_by_participant_eur,
-        "joint_cost_pooled_eur": _pooled(result),
         "joint_cost_eur": joint.total_cost_eur,
         "joint_cost_parts_eur": joint.cost_parts_eur,
         "standalone_cost_eur": result.standalone_cost_eur,
@@ -106,13 +105,6 @@ def collaboration_payload(
         "build_seconds": result.build_seconds,
         "solve_seconds": result.solve_seconds,
     }
-
-
-def _pooled(result: CollaborationResult) -> float:
-    """The joint cost no single participant owns (the shared connection's purchases): the gap
-    between the joint total and the sum of the participants' own columns."""
-    joint = result.joint
-    return joint.total_cost_eur - sum(joint.cost_by_participant_eur.values())
 
 
 def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
@@ -130,7 +122,6 @@ def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
     for participant, cost in alone.cost_by_participant_eur.items():
         if cost or together.get(participant):
             table.add_row(participant, f"{cost:,.0f}", f"{together.get(participant, 0.0):,.0f}")
-    table.add_row("pooled (shared connection)", "", f"{_pooled(result):,.0f}")
     table.add_section()
     table.add_row(
         "[bold]all[/bold]",
