@@ -16,12 +16,13 @@ from clusterhub.service import data
 from clusterhub.storage import make_engine
 
 PURPOSE = "decarbonization-tracking"
-MW = {"acme": 10.0, "beta": 12.0, "gamma": 9.0}
+MW = {"acme": 10.0, "beta": 12.0, "gamma": 9.0, "delta": 11.0}
 
 
 def _share(service: Service) -> tuple[dict[str, str], str]:
-    """acme, beta and gamma each have a "meter" dataset; gamma's is granted to the cluster for
-    aggregates, acme's raw to beta. The dataset ids by owner and acme's grant id."""
+    """acme, beta, gamma and delta each have a "meter" dataset; gamma's and delta's are granted
+    to the cluster for aggregates, acme's raw to beta. The dataset ids by owner and acme's
+    grant id."""
     datasets = {}
     for tenant, mw in MW.items():
         admin = service.login(f"{tenant}-admin")
@@ -34,11 +35,12 @@ def _share(service: Service) -> tuple[dict[str, str], str]:
         stored = service.client.post(f"/api/v1/datasets/{datasets[tenant]}/versions",
                                      json={"rows": rows}, headers=admin)  # fmt: skip
         assert stored.status_code == 201, stored.text
-    gamma = service.client.post("/api/v1/grants", json={"dataset": datasets["gamma"],
-                                "grantee_kind": "cluster", "grantee": "cluster",
-                                "purpose": PURPOSE, "form": "aggregate-only"},
-                                headers=service.login("gamma-admin"))  # fmt: skip
-    assert gamma.status_code == 201, gamma.text
+    for other in ("gamma", "delta"):
+        shared = service.client.post("/api/v1/grants", json={"dataset": datasets[other],
+                                     "grantee_kind": "cluster", "grantee": "cluster",
+                                     "purpose": PURPOSE, "form": "aggregate-only"},
+                                     headers=service.login(f"{other}-admin"))  # fmt: skip
+        assert shared.status_code == 201, shared.text
     acme = service.client.post("/api/v1/grants", json={"dataset": datasets["acme"],
                                "grantee_kind": "tenant", "grantee": "beta", "purpose": PURPOSE,
                                "form": "raw"}, headers=service.login("acme-admin"))  # fmt: skip
@@ -78,7 +80,9 @@ def test_raw_to_aggregates_only_takes_effect_on_the_grantees_next_read(service: 
     assert _read(service, datasets["acme"]).json()["rows"] == [
         {"time": "2026-01-05T10:00", "mw": 10.0}
     ]
-    assert _total(service)["contributors"] == 3  # acme's raw grant allows aggregates too
+    # acme's raw grant allows aggregates too; beta knows acme's figure and its own, so the
+    # total is released only because two others (gamma, delta) remain in it
+    assert _total(service)["contributors"] == 4
 
     changed = _patch(service, grant, "acme-admin", {"form": "aggregate-only"})
     assert changed.status_code == 200, changed.text
@@ -94,7 +98,7 @@ def test_raw_to_aggregates_only_takes_effect_on_the_grantees_next_read(service: 
     assert refused.status_code == missing.status_code == 404
     assert refused.json() == missing.json()
     total = _total(service)  # aggregates still count acme in
-    assert total["contributors"] == 3
+    assert total["contributors"] == 4
     assert total["value"] == sum(MW.values())
 
     listed = {g["id"]: g for g in service.client.get("/api/v1/grants",
