@@ -17,6 +17,7 @@ from rich.progress import Progress
 from typer.core import TyperGroup
 
 from clusterhub import __version__
+from clusterhub.cli.datasets import app as dataset_app
 from clusterhub.cli.db import app as db_app
 from clusterhub.cli.energy import (
     collaboration_payload,
@@ -46,6 +47,7 @@ from clusterhub.cli.symbiosis import (
     match_table,
     replacement_options,
 )
+from clusterhub.cli.versions import versions
 from clusterhub.energy.forecast import Forecast
 from clusterhub.errors import ClusterhubError, InputError
 from clusterhub.examples import EXAMPLES, load_example
@@ -91,6 +93,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
 app.add_typer(audit_app, name="audit")
 app.command()(serve)
+app.add_typer(dataset_app, name="dataset")
+app.command()(versions)
 
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="write the machine-readable result to PATH")
@@ -270,13 +274,15 @@ def demo(
             summary = summarize(cluster)
             entry: dict[str, object] = {"summary": summary.as_dict()}
             if store:
-                stored = import_cluster(target, cluster, key=name, source=f"example:{name}")
+                stored = import_cluster(target, cluster, source=f"example:{name}")
                 entry["stored"] = {"version": stored.version, "new": stored.is_new}
             results[name] = entry
             progress.console.print(summary_table(summary))
             if store:
                 state = "new version" if stored.is_new else "unchanged, version"
-                progress.console.print(f"[dim]stored as {name}: {state} {stored.version}[/dim]")
+                progress.console.print(
+                    f"[dim]stored as {stored.key}: {state} {stored.version}[/dim]"
+                )
             progress.advance(task)
     if store:
         console.print(f"[dim]stored in {shown_url(target)}[/dim]")
