@@ -22,8 +22,9 @@ PASSWORD = {"CLUSTERHUB_PASSWORD": "a long passphrase"}
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'hub.db'}"
+def url(database: str) -> str:
+    """An empty database on each backend (PostgreSQL: the CLI under row-level security)."""
+    return database
 
 
 @pytest.fixture
@@ -162,7 +163,8 @@ def test_import_after_an_earlier_demo_stores_nothing_twice(url: str, tmp_path: P
 
 
 @pytest.mark.slow(30)
-def test_demo_and_import_store_the_same_content_under_one_key(url: str, tmp_path: Path) -> None:
+def test_demo_and_import_store_the_same_content_under_one_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
     exported = tmp_path / "harbour"
     assert runner.invoke(app, ["examples", "export", "harbour", str(exported)]).exit_code == 0
     assert runner.invoke(app, ["db", "upgrade", "--url", url]).exit_code == 0
