@@ -31,6 +31,7 @@ from clusterhub.storage.rows import (
     DatasetVersionRow,
     GrantRow,
     TenantRow,
+    UserRow,
 )
 
 TENANTS = ("acme", "beta", "gamma")
@@ -81,6 +82,10 @@ def _check(s: Session) -> None:
         (e["action"], e["dataset"]) for e in entries if e["allowed"] and e["action"] != "read"
     )
     expected: Counter[tuple[str, str]] = Counter()
+    for tenant in s.scalars(sa.select(TenantRow.id)):
+        expected["tenant.create", f"tenant:{tenant}"] += 1  # issue 16: creation is audited
+    for user in s.scalars(sa.select(UserRow.username)):
+        expected["user.create", f"user:{user}"] += 1
     for dataset in s.scalars(sa.select(DatasetRow.id)):
         expected["write", dataset] += 1  # its creation
     for (dataset,) in s.execute(sa.select(DatasetVersionRow.dataset_id)):

@@ -42,7 +42,7 @@ def test_tenants_users_keys_and_the_audit_chain(
                         Decision(True, "own data"), datetime.now(UTC))  # fmt: skip
     ok = runner.invoke(app, ["audit", "verify", "--url", url])
     assert ok.exit_code == 0, ok.output
-    assert "3 entries" in ok.output
+    assert "5 entries" in ok.output  # the tenant's and the user's creation (item 6), then 3
     with engine.begin() as c:
         c.execute(sa.delete(AuditRow).where(AuditRow.position == 1))
     engine.dispose()

@@ -99,10 +99,13 @@ def list_receipts(
     interval: Annotated[float, typer.Option(help="seconds between looks when watching")] = 2.0,
     url: UrlOption = None,
 ) -> None:
-    """Receipts of what the user's tenant sent or received, newest first."""
-    from clusterhub.ingest import receipts
-    from clusterhub.service import identity
+    """Receipts of what the user's tenant sent or received, newest first; with --watch, as
+    they arrive until Ctrl-C, which ends the watch normally (exit 0)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        _receipts(user, watch=watch, interval=interval, url=url)
 
+
+def _receipts(user: str, *, watch: bool, interval: float, url: str | None) -> None:
     seen: set[str] = set()
     while True:
         with transaction(url) as session:

@@ -16,12 +16,14 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from clusterhub import __version__
+from clusterhub.cli.datasets import app as dataset_app
 from clusterhub.cli.db import app as db_app
 from clusterhub.cli.examples import app as examples_app
 from clusterhub.cli.ingest import app as ingest_app
 from clusterhub.cli.output import console, errors, write_json
 from clusterhub.cli.service import audit_app, key_app, serve, tenant_app, user_app
 from clusterhub.cli.symbiosis import app as symbiosis_app
+from clusterhub.cli.versions import versions
 from clusterhub.energy import Forecast
 from clusterhub.errors import ClusterhubError, InputError
 from clusterhub.sharing import Method
@@ -66,6 +68,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
 app.add_typer(audit_app, name="audit")
 app.command()(serve)
+app.add_typer(dataset_app, name="dataset")
+app.command()(versions)
 
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="write the machine-readable result to PATH")
@@ -308,13 +312,15 @@ def demo(
             summary = summarize(cluster)
             entry: dict[str, object] = {"summary": summary.as_dict()}
             if store:
-                stored = import_cluster(target, cluster, key=name, source=f"example:{name}")
+                stored = import_cluster(target, cluster, source=f"example:{name}")
                 entry["stored"] = {"version": stored.version, "new": stored.is_new}
             results[name] = entry
             progress.console.print(summary_table(summary))
             if store:
                 state = "new version" if stored.is_new else "unchanged, version"
-                progress.console.print(f"[dim]stored as {name}: {state} {stored.version}[/dim]")
+                progress.console.print(
+                    f"[dim]stored as {stored.key}: {state} {stored.version}[/dim]"
+                )
             progress.advance(task)
     if store:
         console.print(f"[dim]stored in {shown_url(target)}[/dim]")

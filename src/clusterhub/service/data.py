@@ -36,6 +36,7 @@ from clusterhub.collab import (
 from clusterhub.collab.audit import GENESIS, canonical, head_mac, mac, seal
 from clusterhub.errors import Conflict, InputError, NotFound, Problem
 from clusterhub.service import audit_keys, chain, reach
+from clusterhub.service.catalogue import check_units
 from clusterhub.service.streams import Content, Writer, check_message, check_mode, content
 from clusterhub.storage.rows import (
     AuditHeadRow,
@@ -269,9 +270,11 @@ def create_dataset(
     *,
     mode: str = "replace",
     key: Sequence[str] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> str:
-    """A new dataset of the subject's tenant with its declared columns (name -> type) and its
-    write mode (``streams``: replace, append, or upsert by ``key`` columns)."""
+    """A new dataset of the subject's tenant with its declared columns (name -> type), the
+    units of its number columns (name -> "MW"; optional, checked by ``catalogue.check_units``)
+    and its write mode (``streams``: replace, append, or upsert by ``key`` columns)."""
     if subject.tenant is None:
         raise NotFound("no such dataset")
     if kind not in KINDS:
@@ -281,6 +284,7 @@ def create_dataset(
             "columns typed number, text or time", str(dict(columns)), path="columns"
         )
     kept = check_mode(columns, mode, key)
+    declared_units = check_units(columns, units or {})
     dataset = str(uuid.uuid4())
     now = datetime.now(UTC)
     decision = judge(session, subject, Action.WRITE, Resource(subject.tenant, dataset), MANAGE, now)
@@ -296,7 +300,8 @@ def create_dataset(
     session.add(
         DatasetRow(id=dataset, tenant_id=subject.tenant, name=name, kind=kind,
                    columns=json.dumps(dict(columns)), created_at=now, mode=mode,
-                   key=json.dumps(kept) if kept else None)
+                   key=json.dumps(kept) if kept else None,
+                   units=json.dumps(declared_units) if declared_units else None)
     )  # fmt: skip
     return dataset
 

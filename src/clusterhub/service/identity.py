@@ -35,6 +35,7 @@ from clusterhub.storage.rows import ApiKeyRow, TenantRow, UserRow
 __all__ = [
     "DEVICE_COOKIE",
     "DEVICE_DAYS",
+    "OPERATOR",
     "SERVICE_ROLE",
     "Identity",
     "KeyInfo",
@@ -76,6 +77,11 @@ class Identity:
         return self.clock() if callable(self.clock) else _now()
 
 
+#: Who administers the service from its own host (``clusterhub tenant add``, ``user add``): no
+#: tenant's user, so its entries in the audit chain carry no tenant and this name.
+OPERATOR = Subject(None, "operator")
+
+
 def add_tenant(
     session: Session,
     tenant: str,
@@ -83,22 +89,37 @@ def add_tenant(
     groups: tuple[str, ...] = (),
     *,
     sector: str | None = None,
+    by: Subject = OPERATOR,
 ) -> None:
     """A new tenant; its ``sector`` (free text such as "chemicals" or "logistics") is what
-    aggregates by sector group it under."""
+    aggregates by sector group it under. Audited under the new tenant (``tenant.create``): its
+    member admins see in their trail who made it and in which groups it was put, since a
+    group decides what grants reach it."""
     if session.get(TenantRow, tenant) is not None:
         raise InputError.single("a new tenant id", tenant, path="tenant")
     if sector is not None and not 0 < len(sector.strip()) <= 64:
         raise InputError.single("a sector of 1 to 64 characters", repr(sector), path="sector")
+    now = _now()
     session.add(
         TenantRow(id=tenant, name=name, groups=",".join(groups),
-                  sector=sector.strip() if sector else None, created_at=_now())
+                  sector=sector.strip() if sector else None, created_at=now)
     )  # fmt: skip
+    record(session, by, "tenant.create", Resource(tenant, f"tenant:{tenant}"),
+           Purpose.DATA_MANAGEMENT, Decision(True, f"tenant {tenant} added"), now,
+           {"name": name, "groups": sorted(groups), "sector": sector})  # fmt: skip
 
 
 def add_user(
-    session: Session, tenant: str, username: str, password: str, roles: tuple[Role, ...]
+    session: Session,
+    tenant: str,
+    username: str,
+    password: str,
+    roles: tuple[Role, ...],
+    *,
+    by: Subject = OPERATOR,
 ) -> None:
+    """A new user of ``tenant``. Audited under the tenant (``user.create``, with the roles,
+    never the password): a user reads the tenant's data, so its admins see every one made."""
     if session.get(TenantRow, tenant) is None:
         raise NotFound(f"no tenant {tenant!r}")
     if len(password) < 12:
@@ -106,15 +127,19 @@ def add_user(
     taken = session.scalar(sa.select(UserRow.id).where(UserRow.username == username))
     if taken is not None:
         raise InputError.single("a user name not yet taken", username, path="username")
+    now = _now()
     session.add(
         UserRow(
             tenant_id=tenant,
             username=username,
             password_hash=_HASHER.hash(password),
             roles=",".join(r.value for r in roles),
-            created_at=_now(),
+            created_at=now,
         )
     )
+    record(session, by, "user.create", Resource(tenant, f"user:{username}"),
+           Purpose.DATA_MANAGEMENT, Decision(True, f"user {username} added to {tenant}"), now,
+           {"roles": sorted(r.value for r in roles)})  # fmt: skip
 
 
 #: The database role the service works under in PostgreSQL (see migration 0003).

@@ -126,6 +126,31 @@ def _latest(session: Session, cluster_id: int) -> ClusterVersionRow | None:
     ).one_or_none()
 
 
+def _stored_as(session: Session, digest: str) -> ClusterVersion | None:
+    """The latest version of another key holding exactly this content, if one does: content
+    stored once under one key, whichever command (``demo``, ``import``) stored it first."""
+    newest = (
+        sa.select(
+            ClusterVersionRow.cluster_id, sa.func.max(ClusterVersionRow.version).label("version")
+        )
+        .group_by(ClusterVersionRow.cluster_id)
+        .subquery()
+    )
+    found = session.execute(
+        sa.select(ClusterRow.key, ClusterVersionRow)
+        .join(ClusterVersionRow, ClusterVersionRow.cluster_id == ClusterRow.id)
+        .join(
+            newest,
+            (newest.c.cluster_id == ClusterVersionRow.cluster_id)
+            & (newest.c.version == ClusterVersionRow.version),
+        )
+        .where(ClusterVersionRow.sha256 == digest)
+        .order_by(ClusterRow.key)
+        .limit(1)
+    ).first()
+    return None if found is None else _summary(found[0], found[1])
+
+
 def _import_once(
     database: Database,
     key: str,
@@ -135,10 +160,13 @@ def _import_once(
     *,
     digest: str,
     source: str,
+    derived: bool,
 ) -> ClusterVersion:
     with _session(database) as session:
         now = datetime.now(UTC)
         cluster_row = _cluster_row(session, key)
+        if cluster_row is None and derived and (same := _stored_as(session, digest)) is not None:
+            return same
         latest = None
         if cluster_row is None:
             cluster_row = ClusterRow(key=key, created_at=now)
@@ -171,19 +199,32 @@ def import_cluster(
 ) -> ClusterVersion:
     """Store ``cluster`` as the next version of ``key`` (default: a slug of its name), in one
     transaction; an unchanged cluster returns the latest version (``is_new=False``) instead.
+    Without an explicit ``key``, content that is already the latest version of another key
+    (stored by ``demo`` under an example's name, say) is that version, not a second copy.
 
     Two imports racing for the same key both pick the same next number; the unique constraint
     rejects one of them, which then retries once on the fresh state.
     """
-    key = _check_key(key, derived=False) if key is not None else None
-    key = key or _check_key(slugify(cluster.name), derived=True)
+    derived = key is None
+    key = (
+        _check_key(slugify(cluster.name), derived=True)
+        if key is None
+        else _check_key(key, derived=False)
+    )
     document = dumps(cluster, fmt="json")
     files = series_files(cluster)
     digest = _digest(document, files)
     for attempt in (1, 2):
         try:
             return _import_once(
-                url_or_engine, key, cluster, document, files, digest=digest, source=source
+                url_or_engine,
+                key,
+                cluster,
+                document,
+                files,
+                digest=digest,
+                source=source,
+                derived=derived,
             )
         except sa.exc.IntegrityError as exc:
             if attempt == 2:

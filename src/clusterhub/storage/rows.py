@@ -139,6 +139,7 @@ class DatasetRow(Base):
     key: Mapped[str | None] = mapped_column(sa.Text, default=None)  # JSON list: upsert's key
     # which releases its owner allows: "exact" (safe-table rules, audited) or "private-only"
     release: Mapped[str] = mapped_column(sa.String(16), default="exact", server_default="exact")
+    units: Mapped[str | None] = mapped_column(sa.Text, default=None)  # JSON: column -> unit
 
 
 class DatasetVersionRow(Base):
