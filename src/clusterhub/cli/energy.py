@@ -74,9 +74,9 @@ def run_comparison(cluster: Cluster, options: DispatchOptions) -> CollaborationR
 def window_payload(cluster: Cluster, options: DispatchOptions) -> dict[str, Any]:
     """The steps a run covers, as the user gives them back: ``--start`` and ``--hours``."""
     index = cluster.time_index
-    steps = options.steps if options.steps is not None else len(index) - options.start
+    first, steps = options.window(cluster)
     return {
-        "start": index[options.start].isoformat(),
+        "start": index[first].isoformat(),
         "hours": steps * cluster.horizon.step_hours,
         "steps": steps,
         "resolution": cluster.horizon.resolution,

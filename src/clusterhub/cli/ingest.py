@@ -106,6 +106,9 @@ def list_receipts(
 
 
 def _receipts(user: str, *, watch: bool, interval: float, url: str | None) -> None:
+    from clusterhub.ingest import receipts
+    from clusterhub.service import identity
+
     seen: set[str] = set()
     while True:
         with transaction(url) as session:
