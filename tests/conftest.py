@@ -41,6 +41,22 @@ def _audit_key() -> Iterator[None]:
         os.environ["CLUSTERHUB_AUDIT_KEY"] = previous
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_argon2() -> Iterator[None]:
+    """Passwords and keys stay argon2id hashes in the tests, at the lowest cost argon2 allows
+    (1 pass over 1 MiB instead of 3 over 64 MiB): the service hashes on every sign-in and every
+    API-key request, and at the production cost those hashes were most of the suite's time.
+    Only the in-process service is changed; the CLI's subprocesses hash at the real cost."""
+    from argon2 import PasswordHasher
+
+    from clusterhub.service import identity
+
+    production = identity._HASHER  # the one knob, on purpose and only in tests
+    identity._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    identity._HASHER = production
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Never let a test touch the user's real database or data folder."""
