@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from clusterhub.errors import InputError
 from clusterhub.examples import load_example
-from clusterhub.model import Participant, loads
+from clusterhub.model import Cluster, Participant, loads
 from clusterhub.symbiosis.allocation import plan_flows
 from clusterhub.symbiosis.matching import entrant, evaluate, match
 
@@ -125,3 +126,36 @@ def test_held_out_exchanges_come_back() -> None:
     assert set(result.without) == {
         "resource", "quality", "quantity", "distance", "availability", "timing"
     }  # fmt: skip
+
+
+def _with_fate_cost(cluster: Cluster, stream_id: str, fate_cost: str) -> Cluster:
+    """The cluster with one stream's fate cost replaced (the model is frozen: copies)."""
+    participants = []
+    for p in cluster.participants:
+        streams = tuple(
+            s.model_copy(update={"fate_cost": fate_cost}) if s.id == stream_id else s
+            for s in p.streams
+        )
+        participants.append(p.model_copy(update={"streams": streams}))
+    return cluster.model_copy(update={"participants": tuple(participants)})
+
+
+def test_a_price_in_a_unit_that_does_not_fit_the_stream_is_named_not_zeroed() -> None:
+    """A fate cost per MWh on a stream counted in tonnes used to become an unknown price, so
+    the match's avoided cost silently read 0 EUR (issue 17 part 2): now the matcher names the
+    stream and the field, and what it expected."""
+    cluster = load_example("kwinana")
+    counted = [
+        s
+        for _, s in cluster.iter_streams()
+        if s.annual_quantity and s.annual_quantity.strip().endswith(("kt", " t")) and s.fate_cost
+    ]
+    stream = counted[0]
+    broken = _with_fate_cost(cluster, stream.id, "45 EUR/MWh")
+    with pytest.raises(InputError) as raised:
+        match(broken)
+    [problem] = raised.value.problems
+    assert problem.path == f"streams[{stream.id}].fate_cost"
+    assert problem.expected.startswith("EUR per t")
+    assert problem.found == "'45 EUR/MWh'"
+    assert match(cluster)  # the bundled registry's own units all fit

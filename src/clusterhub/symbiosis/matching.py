@@ -150,18 +150,34 @@ class _Side:
     emission: np.ndarray  # tCO2e per base unit, NaN
 
 
-def _per_base(text: str | None, numerator: str, base: str | None) -> float:
-    if text is None or base is None:
+def _per_base(
+    stream: Stream, field: str, numerator: str, base: str | None, problems: list[Problem]
+) -> float:
+    """The stream's price or emission factor per base unit of its amount (per tonne when the
+    amount is unknown); NaN when not given. Why a problem and not NaN for a unit that does not
+    fit the stream's own amount: a price per MWh on a stream counted in tonnes is a mistake in
+    the data, and read as unknown it would silently drop out of the benefit (as zero)."""
+    text = getattr(stream, field)
+    if text is None:
         return float("nan")
     try:
-        return float(parse_quantity(text).to(f"{numerator} / {base}").magnitude)
-    except Exception:
+        return float(parse_quantity(text).to(f"{numerator} / {base or 't'}").magnitude)
+    except (ValueError, TypeError):  # unreadable, or pint's DimensionalityError (a TypeError)
+        if base is not None:
+            problems.append(
+                Problem(
+                    f"{numerator} per {base}, as the stream's quantity is counted in {base}",
+                    repr(text),
+                    f"streams[{stream.id}].{field}",
+                )
+            )
         return float("nan")
 
 
 def _side(streams: list[Stream], sites: dict[str, int], classes: dict[str, int]) -> _Side:
     dims = list(AMOUNT_DIMENSIONS)
     amount, dim, price, emission = [], [], [], []
+    problems: list[Problem] = []
     for s in streams:
         base = None
         if s.annual_quantity is not None:
@@ -177,9 +193,10 @@ def _side(streams: list[Stream], sites: dict[str, int], classes: dict[str, int])
         else:
             amount.append(np.nan)
             dim.append(-1)
-        base = base or "t"
-        price.append(_per_base(s.fate_cost, "EUR", base))
-        emission.append(_per_base(s.emission_factor, "tCO2e", base))
+        price.append(_per_base(s, "fate_cost", "EUR", base, problems))
+        emission.append(_per_base(s, "emission_factor", "tCO2e", base, problems))
+    if problems:
+        raise InputError(problems)
     return _Side(
         streams=streams,
         site=np.array([sites[s.site] for s in streams], dtype=np.int64),
