@@ -24,8 +24,15 @@ import xarray as xr
 from clusterhub.errors import SolveError
 from clusterhub.model import Cluster
 from clusterhub.model.units import AMOUNT_DIMENSIONS
-from clusterhub.symbiosis.matching import FREE, TRANSPORT, MatchOptions, _mode, _score
 from clusterhub.symbiosis.network import latest_year
+from clusterhub.symbiosis.scoring import (
+    FREE,
+    TRANSPORT,
+    MatchOptions,
+    nan0,
+    score_matches,
+    transport_mode,
+)
 from clusterhub.symbiosis.status import state
 
 __all__ = ["Flow", "FlowPlan", "plan_flows"]
@@ -62,7 +69,7 @@ def plan_flows(
 ) -> FlowPlan:
     """The flows of largest total net benefit; ``fixed_cost_eur`` per year for each new link;
     ``year`` (default: the latest the registry describes) decides which exchanges exist."""
-    s = _score(cluster, options or MatchOptions())
+    s = score_matches(cluster, options or MatchOptions())
     year = year if year is not None else latest_year(cluster)
     existing = {
         (e.supplier, e.receiver) for e in cluster.exchanges if year is None or e.active_in(year)
@@ -89,12 +96,10 @@ def plan_flows(
     for k, (i, j) in enumerate(zip(supplier_idx.tolist(), receiver_idx.tolist(), strict=True)):
         o = out.streams[i]
         km = float(s.distance[i, j])
-        haul = TRANSPORT[_mode(o.resource_class, km)][0]
+        haul = TRANSPORT[transport_mode(o.resource_class, km)][0]
         bridge = s.bridge.get((int(out.cls[i]), int(inp.cls[j])))
-        disposal = _nan0(out.price[i]) if o.fate in FREE else 0.0
-        unit_benefit[k] = (
-            disposal + _nan0(inp.price[j]) - km * haul - (bridge[1] if bridge else 0.0)
-        )
+        disposal = nan0(out.price[i]) if o.fate in FREE else 0.0
+        unit_benefit[k] = disposal + nan0(inp.price[j]) - km * haul - (bridge[1] if bridge else 0.0)
     is_existing = np.array(
         [
             (out.streams[i].id, inp.streams[j].id) in existing
@@ -162,7 +167,3 @@ def plan_flows(
         year=year,
         left_out=left_out,
     )
-
-
-def _nan0(value: float) -> float:
-    return float(value) if np.isfinite(value) else 0.0
