@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from clusterhub.sharing import CachedGame, EnergyGame, allocate
+from clusterhub.service.energy_game import EnergyGame
+from clusterhub.sharing import CachedGame, allocate
 from clusterhub.sharing.shapley import exact_shapley, sampled_shapley
 from energy import synthetic
 

@@ -20,7 +20,8 @@ from clusterhub.energy import DispatchOptions, compare
 from clusterhub.examples import load_example
 from clusterhub.model import Demand, Generator
 from clusterhub.service import data, identity
-from clusterhub.sharing import EnergyGame, allocate
+from clusterhub.service.energy_game import EnergyGame
+from clusterhub.sharing import allocate
 from clusterhub.storage import make_engine
 from clusterhub.symbiosis.registry import COLUMNS
 

@@ -11,7 +11,8 @@ import pytest
 
 from clusterhub.energy import DispatchOptions, compare
 from clusterhub.examples import load_example
-from clusterhub.sharing import CachedGame, EnergyGame, allocate
+from clusterhub.service.energy_game import EnergyGame
+from clusterhub.sharing import CachedGame, allocate
 from clusterhub.sharing.separation import Enumeration
 
 DAY = DispatchOptions(steps=24)

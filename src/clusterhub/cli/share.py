@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -15,12 +15,14 @@ from clusterhub.model import Cluster
 from clusterhub.sharing import (
     Allocation,
     CachedGame,
-    EnergyGame,
     Method,
     TableGame,
     allocate,
     game_from_document,
 )
+
+if TYPE_CHECKING:
+    from clusterhub.service.energy_game import EnergyGame
 
 __all__ = ["allocations_table", "energy_game", "read_game", "run_allocations", "share_payload"]
 
@@ -54,6 +56,8 @@ def _spinner() -> Progress:
 
 
 def energy_game(cluster: Cluster, options: DispatchOptions) -> EnergyGame:
+    from clusterhub.service.energy_game import EnergyGame
+
     with _spinner() as progress:
         progress.add_task(f"building the dispatch model of {cluster.name}", total=None)
         return EnergyGame(cluster, options=options)

@@ -22,7 +22,8 @@ from clusterhub.energy.dispatch import summarize_run
 from clusterhub.energy.solver import Run, Solver
 from clusterhub.errors import InputError
 from clusterhub.model import Cluster, Demand, Generator
-from clusterhub.sharing import EnergyGame, Method, allocate
+from clusterhub.service.energy_game import EnergyGame
+from clusterhub.sharing import Method, allocate
 from clusterhub.symbiosis.matching import match
 from clusterhub.symbiosis.registry import add_streams, streams_from_table
 

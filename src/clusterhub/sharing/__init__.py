@@ -1,6 +1,7 @@
 """Fair benefit sharing: who gets which part of a joint saving, with a stability certificate.
 
-Engines are pure: a game in (a table, or the energy engine's coalition costs), an allocation and
+Engines are pure: a game in (a table, or any ``Game``: the service's energy game joins this engine
+to the energy engine's coalition costs), an allocation and
 its certificate out; no files, no database.
 
 Why each name loads on first use: allocation pulls numpy and the least-core LPs; a command that
@@ -16,34 +17,38 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from clusterhub.sharing.allocate import Allocation, Certificate, allocate, certify
-    from clusterhub.sharing.energy import EnergyGame
     from clusterhub.sharing.game import CachedGame, Game, TableGame, game_from_document
     from clusterhub.sharing.kinds import Method
+    from clusterhub.sharing.separation import Search, in_span, membership
 
 __all__ = [
     "Allocation",
     "CachedGame",
     "Certificate",
-    "EnergyGame",
     "Game",
     "Method",
+    "Search",
     "TableGame",
     "allocate",
     "certify",
     "game_from_document",
+    "in_span",
+    "membership",
 ]
 
 _HOMES = {
     "Allocation": "allocate",
     "CachedGame": "game",
     "Certificate": "allocate",
-    "EnergyGame": "energy",
     "Game": "game",
     "Method": "kinds",
     "TableGame": "game",
     "allocate": "allocate",
     "certify": "allocate",
     "game_from_document": "game",
+    "Search": "separation",
+    "in_span": "separation",
+    "membership": "separation",
 }
 
 

@@ -5,7 +5,7 @@ excess ``v(S) - x(S)`` (it would gain by leaving). Checking that over 2^n coalit
 for 50 companies, so the least core and the nucleolus ask an oracle for the coalition with the
 largest excess, add it, and stop when the oracle proves there is none left. Here: exact
 enumeration for small games and for tables; the energy game has its own MILP oracle
-(``clusterhub.sharing.energy``).
+(``clusterhub.service.energy_game``, which joins this engine to the energy engine).
 """
 
 from __future__ import annotations

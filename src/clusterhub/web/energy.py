@@ -33,7 +33,8 @@ from clusterhub.energy.solver import Solver
 from clusterhub.errors import Conflict, InputError
 from clusterhub.examples import load_example
 from clusterhub.model import Cluster
-from clusterhub.sharing import EnergyGame, allocate
+from clusterhub.service.energy_game import EnergyGame
+from clusterhub.sharing import allocate
 from clusterhub.web.carriers import carrier_balance
 
 __all__ = [

@@ -23,8 +23,7 @@ import scipy.sparse as sp
 from clusterhub.energy import CoalitionCosts, DispatchOptions
 from clusterhub.energy.solver import Structure
 from clusterhub.model import Cluster
-from clusterhub.sharing.game import CachedGame
-from clusterhub.sharing.separation import Search, in_span, membership
+from clusterhub.sharing import CachedGame, Search, in_span, membership
 
 __all__ = ["EnergyGame", "MembershipMilp"]
 
