@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from clusterhub.collab import Role, Subject
 from clusterhub.errors import ClusterhubError
-from clusterhub.service import data, identity
+from clusterhub.service import data, decision, identity
 from clusterhub.storage import make_engine
 from clusterhub.storage.rows import (
     AuditHeadRow,
@@ -129,7 +129,8 @@ def test_a_fault_between_steps_leaves_no_unaudited_action(
         def failing(*args: Any, **kwargs: Any) -> None:
             raise Fault("the audit store failed")
 
-        monkeypatch.setattr(data, "record", failing if fault == "in-audit" else real)
+        for writer in (data, decision):  # the decision point's and the datasets' own records
+            monkeypatch.setattr(writer, "record", failing if fault == "in-audit" else real)
         try:
             with Session(engine) as s, s.begin():
                 _act(s, kind, tenant, pick)
@@ -137,7 +138,8 @@ def test_a_fault_between_steps_leaves_no_unaudited_action(
                     raise Fault("the process died before the commit")
         except (Fault, ClusterhubError):
             pass
-        monkeypatch.setattr(data, "record", real)
+        for writer in (data, decision):
+            monkeypatch.setattr(writer, "record", real)
         with Session(engine) as s:
             _check(s)
     engine.dispose()
