@@ -260,3 +260,29 @@ def test_formula_cells_are_neutralised_on_every_export(service: Service) -> None
         f"/api/v1/datasets/{dataset}/export", headers=other, params=purpose
     )
     assert refused.status_code == 404
+
+
+def test_an_export_is_judged_and_audited_like_a_read(service: Service) -> None:
+    """The README: exports pass the same door as reads. A grantee's export is on the owner's
+    trail with its purpose; a tenant without a grant gets the 404 of a missing dataset, and that
+    refusal is on the trail too."""
+    admin = service.login("acme-admin")
+    dataset = _dataset(service, admin, "kiln")
+    stored = service.client.post(f"/api/v1/datasets/{dataset}/versions", headers=admin,
+                                 json={"rows": [{"label": "a", "mw": 1.0}]})  # fmt: skip
+    assert stored.status_code == 201, stored.text
+    granted = service.client.post("/api/v1/grants", headers=admin, json={
+        "dataset": dataset, "grantee_kind": "tenant", "grantee": "beta",
+        "purpose": "energy-optimization", "form": "raw"})  # fmt: skip
+    assert granted.status_code == 201, granted.text
+    path = f"/api/v1/datasets/{dataset}/export"
+    query = {"purpose": "energy-optimization", "format": "csv"}
+    ok = service.client.get(path, headers=service.login("beta-analyst"), params=query)
+    assert ok.status_code == 200
+    refused = service.client.get(path, headers=service.login("gamma-analyst"), params=query)
+    assert refused.status_code == 404
+    trail = service.client.get("/api/v1/audit", headers=admin).json()
+    reads = [e for e in trail if e.get("dataset") == dataset and e["action"] == "read"]
+    assert any(e["user"] == "beta-analyst" and e["allowed"] for e in reads)
+    assert any(e["user"] == "gamma-analyst" and not e["allowed"] for e in reads)
+    assert all(e["purpose"] == "energy-optimization" for e in reads)
