@@ -12,6 +12,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sectors import PASSWORD, Service
 
+from clusterhub.service.throttle import LoginLimiter, Throttled
+
 DEVICE_COOKIE = "clusterhub_device"  # the cookie the service sets on a sign-in
 
 
@@ -75,3 +77,53 @@ def test_answers_never_tell_whether_an_account_exists(service: Service) -> None:
         "/api/v1/token", data={"username": "zeta-ghost", "password": "wrong"}
     )
     assert one.json() == two.json()
+
+
+class _Clock:
+    """Monotonic seconds the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _blocked(limiter: LoginLimiter, user: str, source: str, device: str | None = None) -> bool:
+    try:
+        limiter.check(user, source, device)
+    except Throttled:
+        return True
+    return False
+
+
+def test_the_readme_limits_hold_exactly_and_their_windows_expire() -> None:
+    """5 a minute per account and address, 20 in 15 minutes per address across accounts, 10 in
+    15 minutes per account from clients without a device cookie: the attempt after the limit
+    is refused, and the window's end lets it in again (the README's figures, to the attempt)."""
+    clock = _Clock()
+    limiter = LoginLimiter(secret="a-throttle-test-secret", clock=clock)
+    for _ in range(5):  # per account and address
+        assert not _blocked(limiter, "ann", "10.0.0.1")
+        limiter.failed("ann", "10.0.0.1")
+    assert _blocked(limiter, "ann", "10.0.0.1")
+    clock.now += 60.0
+    assert not _blocked(limiter, "ann", "10.0.0.1")
+
+    clock.now += 900.0  # everything above forgotten
+    for n in range(20):  # per address, across accounts (each account tried once)
+        assert not _blocked(limiter, f"user-{n}", "10.0.0.2")
+        limiter.failed(f"user-{n}", "10.0.0.2")
+    assert _blocked(limiter, "someone-else", "10.0.0.2")
+    assert not _blocked(limiter, "someone-else", "10.0.0.3")  # another address is not held
+    clock.now += 900.0
+    assert not _blocked(limiter, "someone-else", "10.0.0.2")
+
+    for n in range(10):  # per account, from ten addresses, none with a device cookie
+        assert not _blocked(limiter, "bob", f"10.1.0.{n}")
+        limiter.failed("bob", f"10.1.0.{n}")
+    assert _blocked(limiter, "bob", "10.1.0.99")
+    device = limiter.succeeded("bob", "10.9.9.9")  # bob signed in before on his own laptop
+    assert not _blocked(limiter, "bob", "10.9.9.9", device)  # the right password still gets in
+    clock.now += 900.0
+    assert not _blocked(limiter, "bob", "10.1.0.99")
