@@ -5,8 +5,7 @@ table, and a relay that collects the receipt e-mails."""
 from __future__ import annotations
 
 import smtplib
-import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -39,13 +38,6 @@ BAD_CSV = b"time,mw\n2026-01-01T00:00,1.5\n2026-01-01T01:00,lots\n"
 
 def admin(tenant: str) -> Subject:
     return Subject(tenant, f"{tenant}-admin", frozenset({Role.MEMBER_ADMIN}))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Collector:
@@ -87,7 +79,10 @@ class World:
 
 
 @contextmanager
-def make_world(url: str, auth: Authenticator | None = None) -> Iterator[World]:
+def make_world(
+    url: str, free_port: Callable[[], int], auth: Authenticator | None = None
+) -> Iterator[World]:
+    """``free_port``: the suite's fixture, ports of this xdist worker's own block."""
     engine = make_engine(url)
     with Session(engine) as s, s.begin():
         add_tenant(s, "acme", "Acme")

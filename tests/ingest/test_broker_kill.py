@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -50,12 +49,6 @@ pytestmark = pytest.mark.skipif(
     not (shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()),
     reason="needs the mosquitto broker installed",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def _until(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
@@ -99,7 +92,7 @@ class Broker:
 
 
 @pytest.fixture
-def broker(migrated: str, tmp_path: Path) -> Iterator[Broker]:
+def broker(migrated: str, tmp_path: Path, free_port: Callable[[], int]) -> Iterator[Broker]:
     engine = make_engine(migrated)
     admin = Subject("acme", "acme-admin", frozenset({Role.MEMBER_ADMIN}))
     with Session(engine) as s, s.begin():
@@ -107,7 +100,7 @@ def broker(migrated: str, tmp_path: Path) -> Iterator[Broker]:
     with Session(engine) as s, s.begin():
         enter_tenant(s, admin)
         create_dataset(s, admin, "meter", "timeseries", {"time": "time", "mw": "number"})
-    port = _free_port()
+    port = free_port()
     with Session(engine) as s:
         credentials = write_broker_config(s, tmp_path / "broker", port)
     hub = Broker(engine, tmp_path / "broker", port, credentials)

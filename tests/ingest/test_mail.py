@@ -8,7 +8,7 @@ stored); only a real conversation shows them.
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from mailworld import (
@@ -42,8 +42,8 @@ from clusterhub.storage import make_engine
 
 
 @pytest.fixture
-def world(migrated: str) -> Iterator[World]:
-    with make_world(migrated) as made:
+def world(migrated: str, free_port: Callable[[], int]) -> Iterator[World]:
+    with make_world(migrated, free_port) as made:
         yield made
 
 

@@ -4,7 +4,7 @@ a forged Authentication-Results header. Each is refused with a 550 naming why; n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email import policy
 from pathlib import Path
 
@@ -29,9 +29,9 @@ TRUSTED = "mx.ingest.example"
 
 
 @pytest.fixture
-def world(migrated: str) -> Iterator[World]:
+def world(migrated: str, free_port: Callable[[], int]) -> Iterator[World]:
     keys = key_table("acme.example", "beta.example", "evil.example")
-    with make_world(migrated, Authenticator("dkim", keys=keys)) as made:
+    with make_world(migrated, free_port, Authenticator("dkim", keys=keys)) as made:
         yield made
 
 
@@ -91,8 +91,8 @@ def test_a_valid_aligned_signature_is_accepted(world: World) -> None:
 
 # --- behind a trusted mail server --------------------------------------------------------------
 @pytest.fixture
-def relayed(migrated: str) -> Iterator[World]:
-    with make_world(migrated, Authenticator("relay", trusted_relay=TRUSTED)) as made:
+def relayed(migrated: str, free_port: Callable[[], int]) -> Iterator[World]:
+    with make_world(migrated, free_port, Authenticator("relay", trusted_relay=TRUSTED)) as made:
         yield made
 
 
@@ -119,8 +119,10 @@ def test_the_trusted_relays_topmost_result_decides(relayed: World) -> None:
     assert relayed.versions("acme") == 1
 
 
-def test_without_authentication_the_from_header_is_still_checked(migrated: str) -> None:
-    with make_world(migrated, Authenticator("none")) as world:
+def test_without_authentication_the_from_header_is_still_checked(
+    migrated: str, free_port: Callable[[], int]
+) -> None:
+    with make_world(migrated, free_port, Authenticator("none")) as world:
         forged = compose(FILES, sender=BETA_SENDER).as_bytes(policy=policy.SMTP)
         _refused(world, forged, "is not the envelope sender")
         code, _ = send(world, compose(FILES).as_bytes(policy=policy.SMTP), sender=ACME_SENDER)

@@ -16,14 +16,12 @@ import typer
 from clusterhub.cli.output import Table
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from clusterhub.collab import Subject
+    pass
 
 from clusterhub.cli.ingest import UserOption
 from clusterhub.cli.output import console, write_json
-from clusterhub.cli.service import UrlOption, transaction
-from clusterhub.errors import InputError, NotFound, Problem
+from clusterhub.cli.service import UrlOption, subject_of, transaction
+from clusterhub.errors import InputError, Problem
 
 __all__ = ["app", "parse_columns"]
 
@@ -86,7 +84,7 @@ def create(
     columns, units = parse_columns(column)
     chosen = kind or ("timeseries" if "time" in columns.values() else "table")
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         dataset = data.create_dataset(
             session, subject, name, chosen, columns, mode=mode, key=key, units=units
@@ -106,7 +104,7 @@ def list_(user: UserOption, url: UrlOption = None, json: JsonOption = None) -> N
     from clusterhub.service import catalogue, identity
 
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         found = catalogue.datasets_of(session, subject)
     table = Table("name", "kind", "columns", "mode", "versions")
@@ -128,7 +126,7 @@ def show(
     from clusterhub.service import catalogue, identity
 
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         entry = catalogue.dataset_named(session, subject, name)
     table = Table("field", "value", show_header=False)
@@ -152,7 +150,7 @@ def versions(
     from clusterhub.service import catalogue, identity
 
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         found = catalogue.versions_of(session, subject, name)
     table = Table("version", "created", "by", "rows", "sha256")
@@ -169,12 +167,3 @@ def _columns(entry: dict[str, Any]) -> str:
     return ", ".join(
         f"{c}:{t}" + (f":{units[c]}" if c in units else "") for c, t in entry["columns"].items()
     )
-
-
-def _subject(session: Session, username: str) -> Subject:
-    from clusterhub.service import identity
-
-    try:
-        return identity.subject_of_user(session, username)
-    except NotFound:
-        raise InputError.single("an enabled user of a tenant", username, path="--as") from None

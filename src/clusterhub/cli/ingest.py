@@ -16,13 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from clusterhub.cli.output import Table, console, write_json
-from clusterhub.cli.service import UrlOption, transaction
+from clusterhub.cli.service import UrlOption, subject_of, transaction
 from clusterhub.errors import InputError, NotFound
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from clusterhub.collab import Subject
     from clusterhub.ingest import Receipt
 
 # The pipeline, its channels and the database load inside each command: `clusterhub --help`
@@ -33,15 +30,6 @@ __all__ = ["app"]
 app = typer.Typer(help="Send files, watch receipts, replay dead letters.")
 
 UserOption = Annotated[str, typer.Option("--as", help="the tenant user acting (e.g. acme-admin)")]
-
-
-def _subject(session: Session, username: str) -> Subject:
-    from clusterhub.service import identity
-
-    try:
-        return identity.subject_of_user(session, username)
-    except NotFound:
-        raise InputError.single("an enabled user of a tenant", username, path="--as") from None
 
 
 def _show(receipt: Receipt) -> None:
@@ -81,7 +69,7 @@ def send(
     if media is None:
         raise InputError.single("a .csv, .xlsx or .json file", file.name, file=str(file))
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         receipt = submit(session, subject, Message(
             channel="file", target=tenant or subject.tenant or "", dataset=dataset,
@@ -112,7 +100,7 @@ def _receipts(user: str, *, watch: bool, interval: float, url: str | None) -> No
     seen: set[str] = set()
     while True:
         with transaction(url) as session:
-            subject = _subject(session, user)
+            subject = subject_of(session, user)
             identity.enter_tenant(session, subject)
             found = receipts(session, subject)
         fresh = [r for r in reversed(found) if r.id not in seen]
@@ -137,7 +125,7 @@ def list_dead_letters(user: UserOption, url: UrlOption = None) -> None:
     from clusterhub.service import identity
 
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         letters = dead_letters(session, subject)
     table = Table("id", "received", "channel", "dataset", "reason")
@@ -159,7 +147,7 @@ def replay_letters(
 
     failed = 0
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         chosen = letter or [d["id"] for d in dead_letters(session, subject)]
         for one in chosen:
@@ -186,7 +174,7 @@ def sender_add(address: str, user: UserOption, url: UrlOption = None) -> None:
     from clusterhub.service import identity
 
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         stored = senders.register_sender(session, subject, address)
     console.print(f"{stored} now sends for {subject.tenant}")
@@ -199,7 +187,7 @@ def sender_remove(address: str, user: UserOption, url: UrlOption = None) -> None
     from clusterhub.service import identity
 
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         senders.remove_sender(session, subject, address)
     console.print(f"{address} no longer sends for {subject.tenant}")
@@ -212,7 +200,7 @@ def sender_list(user: UserOption, url: UrlOption = None) -> None:
     from clusterhub.service import identity
 
     with transaction(url) as session:
-        subject = _subject(session, user)
+        subject = subject_of(session, user)
         identity.enter_tenant(session, subject)
         for address in senders.senders_of(session, subject):
             console.print(address)

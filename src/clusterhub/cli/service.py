@@ -16,11 +16,12 @@ import typer
 
 from clusterhub.cli.output import console, shown_url, write_json
 from clusterhub.collab import Role
-from clusterhub.errors import InputError
+from clusterhub.errors import InputError, NotFound
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from clusterhub.collab import Subject
     from clusterhub.service.audit_keys import AuditKey
 
 # The service, storage and SQLAlchemy load inside each command: `clusterhub --help` needs none.
@@ -53,6 +54,17 @@ def transaction(url: str | None) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def subject_of(session: Session, username: str) -> Subject:
+    """The user named by ``--as``, as the decision point sees it; an unknown or disabled user
+    is a bad option, not a missing object."""
+    from clusterhub.service import identity
+
+    try:
+        return identity.subject_of_user(session, username)
+    except NotFound:
+        raise InputError.single("an enabled user of a tenant", username, path="--as") from None
 
 
 @tenant_app.command("add")
