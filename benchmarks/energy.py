@@ -19,8 +19,7 @@ from datetime import datetime
 
 import numpy as np
 
-from clusterhub.energy import CoalitionCosts, DispatchOptions, prepare
-from clusterhub.energy.rolling import simulate
+from clusterhub.energy import CoalitionCosts, DispatchOptions, prepare, simulate
 from clusterhub.model import (
     Carrier,
     Cluster,

@@ -117,3 +117,40 @@ def test_coalitions_are_subadditive_on_the_harbour() -> None:
         left, right = members[:split], members[split:]
         assert costs(members) <= costs(left) + costs(right) + 1e-6
     assert costs(companies) <= sum(alone[p] for p in companies) + 1e-6
+
+
+def test_the_results_node_balance_closes(case: tuple[DispatchData, CollaborationResult]) -> None:
+    """Supply minus use is the demand served at every node and step of the result's balance,
+    and the demand served is each node's demand less its flexibility."""
+    data, result = case
+    dem = data.demands
+    for run in (result.joint, result.standalone):
+        b = run.balance
+        supply = sum(b[k].fillna(0.0) for k in b.data_vars if b[k].attrs["side"] == "supply")
+        use = sum(b[k].fillna(0.0) for k in b.data_vars if b[k].attrs["side"] == "use")
+        served = b.served.fillna(0.0)
+        assert float(abs(supply - use - served).max()) < TOL
+        d = run.dispatch
+        flexible = d.demand_shift_down - d.demand_shift_up + d.demand_curtailment + d.demand_lost
+        expected = _by_node(dem.profile_mw - flexible, dem.node, data.nodes)
+        assert float(abs(served - expected).max()) < TOL
+
+
+def test_congested_steps_are_at_the_limit(case: tuple[DispatchData, CollaborationResult]) -> None:
+    data, result = case
+    joint = result.joint
+    c = joint.congestion
+    assert (c.import_mw <= c.limit_mw + TOL).all()
+    assert (abs(c.import_mw - c.limit_mw).where(c.congested, 0.0) < 1e-3).all()
+    for connection, hours in joint.congested_hours.items():
+        counted = float(c.congested.sel(connection=connection).sum()) * data.step_hours
+        assert hours == pytest.approx(counted)
+
+
+def test_each_participants_draw_adds_up(case: tuple[DispatchData, CollaborationResult]) -> None:
+    data, result = case
+    for run in (result.joint, result.standalone):
+        drawn = run.grid_draw_mw.sum("time") * data.step_hours
+        for participant, energy in run.energy_by_participant_mwh.items():
+            assert energy["grid-draw"] == pytest.approx(float(drawn.sel(participant=participant)))
+        assert float(run.grid_draw_mw.sum()) == pytest.approx(float(run.dispatch.grid_draw.sum()))

@@ -116,3 +116,50 @@ def test_results_are_tidy_with_units(shared_connection: Cluster) -> None:
     value = result.connection_value_eur_per_mwh
     assert value.name == "connection_value"
     assert value.attrs["units"] == "EUR/MWh"
+
+
+def test_each_participants_energy_draw_and_node_balance(shared_connection: Cluster) -> None:
+    """Together A draws 8 MW of its 9 (1 MW curtailed, the connection's 10 MW full) and B its
+    2 MW, for 3 h: 24 and 6 MWh from the grid, 3 MWh curtailed; each site's only supply is the
+    grid, and what it draws is the demand it served."""
+    joint = compare(shared_connection).joint
+    assert joint.energy_by_participant_mwh["a"]["grid-draw"] == pytest.approx(24.0)
+    assert joint.energy_by_participant_mwh["a"]["demand-curtailment"] == pytest.approx(3.0)
+    assert joint.energy_by_participant_mwh["b"]["grid-draw"] == pytest.approx(6.0)
+    assert joint.energy_by_participant_mwh["grid-co"]["grid-draw"] == 0.0
+    draw = joint.grid_draw_mw
+    assert draw.sel(participant="a").values == pytest.approx([8.0, 8.0, 8.0])
+    assert draw.sel(participant="b").values == pytest.approx([2.0, 2.0, 2.0])
+    assert draw.sel(participant="grid-co").values == pytest.approx([0.0, 0.0, 0.0])
+    node = joint.balance.sel(node="a-site|electricity")
+    assert (str(node.site.values), str(node.carrier.values)) == ("a-site", "electricity")
+    assert node.grid_import.values == pytest.approx([8.0, 8.0, 8.0])
+    assert node.served.values == pytest.approx([8.0, 8.0, 8.0])
+    assert bool(node.generation.isnull().all())  # no generator there: absent, not zero
+    assert joint.balance.grid_import.attrs["side"] == "supply"
+    electricity = joint.carrier_balance().sel(carrier="electricity")
+    assert electricity.served.values == pytest.approx([10.0, 10.0, 10.0])
+
+
+def test_the_congestion_figures_are_the_counted_hours(shared_connection: Cluster) -> None:
+    """The pooled 10 MW meet the connection's 10 MW limit in each of the 3 hours."""
+    joint = compare(shared_connection).joint
+    grid = joint.congestion.sel(connection="grid")
+    assert grid.import_mw.values == pytest.approx([10.0, 10.0, 10.0])
+    assert grid.limit_mw.values == pytest.approx([10.0, 10.0, 10.0])
+    assert grid.congested.values.tolist() == [True, True, True]
+    assert joint.congested_hours["grid"] == pytest.approx(float(grid.congested.sum()))
+
+
+def test_compare_tells_its_stages_in_order(shared_connection: Cluster) -> None:
+    told: list[tuple[str, float]] = []
+    compare(shared_connection, progress=lambda stage, fraction: told.append((stage, fraction)))
+    assert [stage for stage, _ in told] == [
+        "gathering data",
+        "building the model",
+        "solving jointly",
+        "solving each company alone",
+    ]
+    fractions = [fraction for _, fraction in told]
+    assert fractions == sorted(fractions)
+    assert all(0.0 <= f < 1.0 for f in fractions)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clusterhub.energy import DispatchOptions, optimize
-from clusterhub.energy.rolling import simulate
+from clusterhub.energy import DispatchOptions, optimize, simulate
 from clusterhub.errors import ModelError
 from clusterhub.examples import load_example
 from clusterhub.model import loads
@@ -31,6 +30,22 @@ def test_operating_window_by_window_never_beats_perfect_foresight(kind: str) -> 
     assert len(result.window_costs_eur) == 2
     assert result.regret_eur >= -1e-6 * abs(result.perfect_foresight_cost_eur)
     assert result.regret_pct < 5.0  # two summer days: a poor forecast costs, but not wildly
+
+
+def test_progress_is_told_every_window() -> None:
+    told: list[tuple[str, float]] = []
+    simulate(
+        load_example("harbour"),
+        window_hours=36,
+        commit_hours=24,
+        options=TWO_DAYS,
+        progress=lambda stage, fraction: told.append((stage, fraction)),
+    )
+    assert told == [
+        ("finding the perfect-foresight optimum", 0.0),
+        ("window 1 of 2", 0.0),
+        ("window 2 of 2", 0.5),
+    ]
 
 
 def test_noisy_forecasts_are_seeded() -> None:

@@ -7,7 +7,7 @@ import highspy
 import pytest
 
 from clusterhub.energy import DispatchOptions, compare, prepare
-from clusterhub.energy import solver as solver_module
+from clusterhub.energy import highs as backend
 from clusterhub.errors import InputError
 from clusterhub.model import Cluster
 
@@ -15,14 +15,14 @@ from clusterhub.model import Cluster
 def _has_hipo() -> bool:
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    return solver_module._hipo(highs)
+    return backend.has_hipo(highs)
 
 
 @pytest.mark.skipif(not _has_hipo(), reason="this HiGHS build has no HiPO")
 def test_interior_point_matches_the_hand_optimum(
     shared_connection: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(solver_module, "LARGE_MODEL_COLUMNS", 0)
+    monkeypatch.setattr(backend, "LARGE_MODEL_COLUMNS", 0)
     assert prepare(shared_connection).method == "hipo"
     result = compare(shared_connection)
     assert result.joint.total_cost_eur == pytest.approx(2400.0, rel=1e-6)

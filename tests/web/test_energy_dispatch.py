@@ -24,7 +24,6 @@ import pytest
 from browsing import expect, needs_browser, sign_in
 
 from clusterhub.energy import DispatchOptions, compare
-from clusterhub.energy.data import gather
 from clusterhub.errors import InputError, ModelError, NotFound
 from clusterhub.examples import load_example
 from clusterhub.web.energy import MAX_HOURS, carrier_balance, energy_view, window
@@ -47,10 +46,9 @@ def test_every_carriers_supply_minus_use_is_the_demand_it_served(
     name: str, start: int, hours: int
 ) -> None:
     cluster = load_example(name)
-    data = gather(cluster, start=start, steps=hours)
     result = compare(cluster, options=DispatchOptions(start=start, steps=hours))
     for run in (result.joint, result.standalone):
-        balance = carrier_balance(data, run.dispatch)
+        balance = carrier_balance(run)
         assert set(balance) == CARRIERS[name]
         assert next(iter(balance)) == "electricity"
         for carrier, parts in balance.items():

@@ -35,8 +35,7 @@ from clusterhub.api.keys import add_key_routes
 from clusterhub.api.limits import BodyLimit, RouteLimit
 from clusterhub.api.operations import add_operation_routes
 from clusterhub.api.releases import add_release_routes
-from clusterhub.collab import Subject
-from clusterhub.collab.privacy import DP_STATISTICS, Privacy
+from clusterhub.collab import DP_STATISTICS, Privacy, Subject
 from clusterhub.errors import Forbidden, NotFound
 from clusterhub.service import aggregates as aggregation
 from clusterhub.service import data, identity, reach

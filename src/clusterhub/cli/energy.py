@@ -9,9 +9,14 @@ import pandas as pd
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from clusterhub.cli.output import Table, console
-from clusterhub.energy import CollaborationResult, DispatchOptions, compare
-from clusterhub.energy.forecast import Forecast
-from clusterhub.energy.rolling import RollingResult, simulate
+from clusterhub.energy import (
+    CollaborationResult,
+    DispatchOptions,
+    Forecast,
+    RollingResult,
+    compare,
+    simulate,
+)
 from clusterhub.errors import InputError
 from clusterhub.model import Cluster
 
@@ -61,12 +66,17 @@ def window_options(cluster: Cluster, start: str | None, hours: float | None) -> 
 
 
 def run_comparison(cluster: Cluster, options: DispatchOptions) -> CollaborationResult:
-    """Build and solve with a live status line: a year of a large cluster takes a while."""
+    """Build and solve with a live status line naming the engine's stage: a year of a large
+    cluster takes a while."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        progress.add_task(f"{cluster.name}: building and solving joint and stand-alone dispatch")
+        task = progress.add_task(f"{cluster.name}: joint and stand-alone dispatch", total=1.0)
+
+        def tell(stage: str, fraction: float) -> None:
+            progress.update(task, description=f"{cluster.name}: {stage}", completed=fraction)
+
         started = clock.perf_counter()
-        result = compare(cluster, options=options)
+        result = compare(cluster, options=options, progress=tell)
         progress.console.print(f"[dim]solved in {clock.perf_counter() - started:.1f} s[/dim]")
     return result
 
@@ -153,6 +163,11 @@ def run_rolling(
 ) -> RollingResult:
     """Window by window with a progress bar: a year is 365 plans and 365 settlements."""
     with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("rolling horizon", total=1.0)
+
+        def tell(stage: str, fraction: float) -> None:
+            progress.update(task, description=f"rolling horizon: {stage}", completed=fraction)
+
         return simulate(
             cluster,
             window_hours=window,
@@ -160,7 +175,7 @@ def run_rolling(
             kind=kind,
             seed=seed,
             options=options,
-            progress=progress,
+            progress=tell,
         )
 
 

@@ -284,6 +284,7 @@ def demo(
     Kwinana's most critical facility and who loses what."""
     from rich.progress import Progress
 
+    from clusterhub import symbiosis
     from clusterhub.cli.energy import (
         collaboration_payload,
         collaboration_table,
@@ -298,7 +299,7 @@ def demo(
     from clusterhub.model import summarize
     from clusterhub.sharing import CachedGame
     from clusterhub.storage import database_url, import_cluster, upgrade
-    from clusterhub.symbiosis import Event, build_network, criticality, impact
+    from clusterhub.symbiosis import Event, build_network
 
     results: dict[str, object] = {}
     target = database_url(url)
@@ -345,8 +346,8 @@ def demo(
     results["harbour"]["share"] = share_payload(shared)  # type: ignore[index]
     kwinana = load_example("kwinana")
     network = build_network(kwinana)
-    worst = criticality(network)[0]
-    shutdown = impact(network, Event(worst.facility))
+    worst = symbiosis.criticality(network)[0]
+    shutdown = symbiosis.impact(network, Event(worst.facility))
     console.print(
         impact_table(shutdown, f"{kwinana.name}: the most critical facility, {worst.name}, stops")
     )

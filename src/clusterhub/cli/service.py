@@ -169,7 +169,7 @@ def audit_verify(
 
 
 def _exported(heads: Path, public_key: Path | None, key: AuditKey) -> list[tuple[int, str]]:
-    from clusterhub.collab.heads import exported_hashes, parse_heads
+    from clusterhub.collab import exported_hashes, parse_heads
 
     try:
         lines = heads.read_text(encoding="utf-8").splitlines()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from clusterhub import sharing
 from clusterhub.cli.output import Table, console
 from clusterhub.energy import DispatchOptions
 from clusterhub.errors import InputError, Problem
@@ -17,7 +18,6 @@ from clusterhub.sharing import (
     CachedGame,
     Method,
     TableGame,
-    allocate,
     game_from_document,
 )
 
@@ -80,7 +80,7 @@ def run_allocations(
         for method in methods:
             progress.update(task, description=f"{method.value}: allocating and certifying")
             results.append(
-                allocate(
+                sharing.allocate(
                     game,
                     method,
                     samples=samples,

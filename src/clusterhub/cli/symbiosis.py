@@ -12,8 +12,7 @@ from clusterhub.cli.output import Table, console, write_json
 
 if TYPE_CHECKING:
     from clusterhub.model import Cluster
-    from clusterhub.symbiosis import Impact
-    from clusterhub.symbiosis.matching import Match
+    from clusterhub.symbiosis import Impact, Match
 
 # The engine, the model and pandas load inside each command: `clusterhub --help` needs none.
 
@@ -124,6 +123,7 @@ def impact_command(
 ) -> None:
     """Who loses which input, how much and how soon when a facility stops, in one year; what
     is assumed bought in instead, at what cost and CO2e."""
+    from clusterhub import symbiosis
     from clusterhub.cli.source import cluster_from
     from clusterhub.cli.symbiosis_report import (
         finite,
@@ -135,13 +135,13 @@ def impact_command(
         unit_text,
         year_line,
     )
-    from clusterhub.symbiosis import Event, build_network, impact
+    from clusterhub.symbiosis import Event, build_network
 
     cluster = cluster_from(file)
     net = build_network(cluster)
     assumed = market_from_options(region or net.region, market_table, buyable, market_default)
     event = Event(shutdown, "shutdown" if days is None else "suspension", days=days)
-    result = impact(net, event, year=year, market=assumed)
+    result = symbiosis.impact(net, event, year=year, market=assumed)
     span = "for good" if days is None else f"for {days:g} days"
     when = f" in {result.year}" if result.year is not None else ""
     if not result.not_running:
@@ -187,7 +187,7 @@ def impact_command(
 def replacement_options(cluster: Cluster, result: Impact, top: int = 3) -> dict[str, list[Match]]:
     """Ranked sources for every input the event cuts, at facilities that keep running (not
     the one that stops, not those it slows, not those whose status says they are idle)."""
-    from clusterhub.symbiosis.matching import replacements
+    from clusterhub.symbiosis import replacements
 
     lost = {x.stream: f.facility for f in result.facilities for x in f.lost_inputs}
     down = {result.event.facility} | {f.facility for f in result.facilities if f.level < 1}
@@ -209,6 +209,7 @@ def criticality_command(
 ) -> None:
     """Every running facility's shutdown in turn (N-1) in one year: ranked by the production
     it takes down elsewhere, then by the flows it disrupts."""
+    from clusterhub import symbiosis
     from clusterhub.cli.source import cluster_from
     from clusterhub.cli.symbiosis_report import (
         market_from_options,
@@ -217,12 +218,12 @@ def criticality_command(
         scope_payload,
         year_line,
     )
-    from clusterhub.symbiosis import build_network, criticality
+    from clusterhub.symbiosis import build_network
 
     cluster = cluster_from(file)
     net = build_network(cluster)
     assumed = market_from_options(region or net.region, market_table, buyable, market_default)
-    ranking = criticality(net, year=year, market=assumed)
+    ranking = symbiosis.criticality(net, year=year, market=assumed)
     when = f" in {ranking.year}" if ranking.year is not None else ""
     table = Table(title=f"{cluster.name}{when}: criticality (N-1)", title_justify="left")
     for column in ("rank", "facility", "production lost", "facilities hit", "flows disrupted"):
@@ -289,7 +290,7 @@ def match_command(
     yet, with the score's parts, the annual net benefit and the avoided CO2e."""
     from clusterhub.cli.source import cluster_from
     from clusterhub.cli.symbiosis_report import finite
-    from clusterhub.symbiosis.matching import evaluate, match
+    from clusterhub.symbiosis import evaluate, match
 
     cluster = cluster_from(file)
     found = match(cluster, top=top)
@@ -330,7 +331,7 @@ def plan_command(
     cost per new link), between facilities that run."""
     from clusterhub.cli.source import cluster_from
     from clusterhub.cli.symbiosis_report import unit_text
-    from clusterhub.symbiosis.allocation import plan_flows
+    from clusterhub.symbiosis import plan_flows
 
     cluster = cluster_from(file)
     plan = plan_flows(cluster, fixed_cost_eur=fixed_cost, year=year)
@@ -372,7 +373,7 @@ def entrant_command(
     from clusterhub.cli.source import cluster_from
     from clusterhub.cli.symbiosis_report import finite
     from clusterhub.model.io import read_participant
-    from clusterhub.symbiosis.matching import entrant
+    from clusterhub.symbiosis import entrant
 
     cluster = cluster_from(file)
     fit = entrant(cluster, read_participant(facility), top=top)
@@ -406,7 +407,7 @@ def import_command(
     from clusterhub.cli.source import cluster_from
     from clusterhub.cli.symbiosis_report import read_table
     from clusterhub.model.io import write_cluster
-    from clusterhub.symbiosis.registry import add_streams, streams_from_table
+    from clusterhub.symbiosis import add_streams, streams_from_table
 
     cluster = cluster_from(file)
     table = read_table(streams)
@@ -422,9 +423,9 @@ def classify_command(
     json: JsonOption = None,
 ) -> None:
     """The resource class a description names, and the closest List of Waste entries."""
-    from clusterhub.symbiosis.classify import classify
+    from clusterhub import symbiosis
 
-    result = classify(text)
+    result = symbiosis.classify(text)
     console.print(
         f"{result.resource_class} (confidence {result.confidence:.2f}"
         + (f"; from: {', '.join(result.because)})" if result.because else ")")

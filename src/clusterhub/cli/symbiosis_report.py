@@ -14,10 +14,11 @@ from typing import Any
 
 import pandas as pd
 
+from clusterhub import symbiosis
 from clusterhub.cli.output import Table
 from clusterhub.errors import InputError, Problem
 from clusterhub.model.streams import RESOURCE_CLASSES
-from clusterhub.symbiosis import Impact, LostInput, Market, Scope, market, market_rows
+from clusterhub.symbiosis import Impact, LostInput, Market, Scope, market_rows
 
 __all__ = [
     "days_text",
@@ -218,8 +219,8 @@ def market_from_options(
                 path=f"--buyable[{k}]",
             )  # fmt: skip
         overrides[name.strip()] = _share(value.strip(), f"--buyable[{k}]")
-    return market(region, rows=rows, default_share=_share(str(default), "--market-default"),
-                  overrides=overrides)  # fmt: skip
+    share = _share(str(default), "--market-default")
+    return symbiosis.market(region, rows=rows, default_share=share, overrides=overrides)
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -4,6 +4,9 @@ Engines are pure: a cluster in, a typed result out; no files, no database.
 
 Why each name loads on first use: the dispatch pulls linopy, xarray and HiGHS; a command that
 only names a choice (``Forecast``) or prints its help should not pay for them.
+
+This package is the engine's door: code outside it imports only the names below (an
+import-linter contract keeps it so); the modules behind it may change.
 """
 
 from __future__ import annotations
@@ -14,15 +17,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from clusterhub.energy.attribution import RULE as COST_RULE
     from clusterhub.energy.coalition import CoalitionCosts
-    from clusterhub.energy.dispatch import (
-        CollaborationResult,
-        DispatchOptions,
-        DispatchResult,
-        compare,
-        optimize,
-        prepare,
-    )
-    from clusterhub.energy.kinds import Forecast
+    from clusterhub.energy.dispatch import DispatchOptions, compare, optimize, prepare
+    from clusterhub.energy.kinds import Forecast, Progress
+    from clusterhub.energy.results import CollaborationResult, DispatchResult
+    from clusterhub.energy.rolling import RollingResult, simulate
+    from clusterhub.energy.structure import Structure
 
 __all__ = [
     "COST_RULE",
@@ -31,21 +30,29 @@ __all__ = [
     "DispatchOptions",
     "DispatchResult",
     "Forecast",
+    "Progress",
+    "RollingResult",
+    "Structure",
     "compare",
     "optimize",
     "prepare",
+    "simulate",
 ]
 
 _HOMES = {
     "COST_RULE": "attribution:RULE",
     "CoalitionCosts": "coalition",
-    "CollaborationResult": "dispatch",
+    "CollaborationResult": "results",
     "DispatchOptions": "dispatch",
-    "DispatchResult": "dispatch",
+    "DispatchResult": "results",
     "Forecast": "kinds",
+    "Progress": "kinds",
+    "RollingResult": "rolling",
+    "Structure": "structure",
     "compare": "dispatch",
     "optimize": "dispatch",
     "prepare": "dispatch",
+    "simulate": "rolling",
 }
 
 

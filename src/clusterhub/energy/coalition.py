@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from clusterhub.energy.dispatch import DispatchOptions, prepare
+from clusterhub.energy.structure import Structure, structure
 from clusterhub.errors import NotFound
 from clusterhub.model import Cluster
 
@@ -42,3 +43,24 @@ class CoalitionCosts:
         for participant, cost in costs.items():
             self._cache.setdefault(frozenset({participant}), cost)
         return costs
+
+    @property
+    def owning(self) -> tuple[str, ...]:
+        """The participants that own something in the dispatch (a column or a row); the others
+        (a grid operator, an authority) change no coalition's cost."""
+        s = self.solver
+        owners = set(s.col_owner[s.col_owner >= 0].tolist())
+        owners |= set(s.row_owner[s.row_owner >= 0].tolist())
+        return tuple(p for i, p in enumerate(self.participants) if i in owners)
+
+    def demand_mwh(self) -> dict[str, float]:
+        """Each participant's demand over the window, MWh (0 for one without demand)."""
+        data = self.solver.built.data
+        d = data.demands
+        used = (d.profile_mw.sum("time") * data.step_hours).groupby(d.participant)
+        use = used.sum().to_series().to_dict() if d.sizes.get("demand") else {}
+        return {p: float(use.get(p, 0.0)) for p in self.participants}
+
+    def structure(self) -> Structure:
+        """How membership acts on the model, for the membership MILP of benefit sharing."""
+        return structure(self.solver)

@@ -16,11 +16,17 @@ import xarray as xr
 from clusterhub.errors import ModelError
 from clusterhub.model import Cluster, Converter, Demand, Generator, Storage
 
-__all__ = ["DispatchData", "gather"]
+__all__ = ["DispatchData", "gather", "node_ends"]
 
 
 def _node(site: str, carrier: str) -> str:
     return f"{site}|{carrier}"
+
+
+def node_ends(node: str) -> tuple[str, str]:
+    """The site and the carrier of a node label made by ``_node``."""
+    site, _, carrier = node.partition("|")
+    return site, carrier
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,12 @@ def _power(rows: list[np.ndarray], length: int) -> np.ndarray:
     """Stacked power profiles (MW) with negligible values set to zero."""
     stacked = _stack(rows, length)
     return np.where(np.abs(stacked) < NEGLIGIBLE_MW, 0.0, stacked)
+
+
+#: The arrays of a connection over time (limits MW, shares 0..1, costs EUR/MWh, factor t/MWh).
+_CONNECTION_FIELDS = ("import_limit_mw", "export_limit_mw", "import_share", "export_share",
+                      "import_cost", "export_value", "tariff_in", "tariff_out", "emission_factor",
+                      "carbon_cost")  # fmt: skip
 
 
 def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> DispatchData:
@@ -310,18 +322,7 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
     connections = xr.Dataset(
         {
             key: (("connection", "time"), _stack([r[key] for r in conn_rows], n))
-            for key in (
-                "import_limit_mw",
-                "export_limit_mw",
-                "import_share",
-                "export_share",
-                "import_cost",
-                "export_value",
-                "tariff_in",
-                "tariff_out",
-                "emission_factor",
-                "carbon_cost",
-            )
+            for key in _CONNECTION_FIELDS
         },
         coords={"connection": _text(names), "time": time},
     )
@@ -339,7 +340,7 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
     grid_carriers = set(grid_carrier.values())
     buy, sell = [], []
     for node in sorted(nodes):
-        site, carrier_id = node.split("|")
+        site, carrier_id = node_ends(node)
         carrier = carriers[carrier_id]
         if carrier_id in grid_carriers:
             continue
@@ -382,7 +383,7 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         step_hours=dt,
         participants=tuple(p.id for p in cluster.participants),
         nodes=ordered,
-        node_participant={node: site_owner[node.split("|")[0]] for node in ordered},
+        node_participant={node: site_owner[node_ends(node)[0]] for node in ordered},
         generators=generators,
         storage=storage,
         converters=converters,

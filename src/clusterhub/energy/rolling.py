@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import xarray as xr
-from rich.progress import Progress
 
 from clusterhub.energy.data import DispatchData, gather
 from clusterhub.energy.dispatch import DispatchOptions
 from clusterhub.energy.forecast import Forecast, forecast
+from clusterhub.energy.kinds import Progress
 from clusterhub.energy.model import build, parameters
 from clusterhub.energy.solver import Solver
 from clusterhub.errors import ModelError, SolveError
@@ -80,7 +80,10 @@ def simulate(
     level; a non-cyclic store starts at ``initial_soc_fraction`` and ends free, as in the
     optimum. So the operated schedule is feasible for the full-horizon problem and its cost is
     never below the optimum; with perfect forecasts and one window over the horizon they are
-    equal."""
+    equal.
+
+    ``progress`` is told each stage as it starts: the perfect-foresight reference, then
+    ``window k of n`` with the fraction of windows done."""
     options = options or DispatchOptions()
     started = clock.perf_counter()
     dt = cluster.horizon.step_hours
@@ -89,6 +92,8 @@ def simulate(
         raise ModelError(f"expected 1 <= commit <= window steps, got {commit} and {window}")
     first, total = options.window(cluster)
     lost = options.lost_load_eur_per_mwh
+    if progress is not None:
+        progress("finding the perfect-foresight optimum", 0.0)
     gathered = gather(cluster)
     reference_started = clock.perf_counter()
     reference, boundary_level = _perfect_foresight(gathered, first, total, lost, options)
@@ -116,8 +121,9 @@ def simulate(
     solve_seconds = 0.0
     relaxed = 0
     starts = list(range(first, first + total, commit))
-    task = progress.add_task("rolling horizon", total=len(starts)) if progress else None
-    for start in starts:
+    for done, start in enumerate(starts):
+        if progress is not None:
+            progress(f"window {done + 1} of {len(starts)}", done / len(starts))
         todo = min(commit, first + total - start)
         initial = np.divide(level, energy, out=np.zeros_like(level), where=energy > 0)
         plan_data = _carry(
@@ -156,8 +162,6 @@ def simulate(
         level = settled.columns[at_end] if len(at_end) else level
         backlog = shift.carried(settled.columns, todo)
         solve_seconds += plan.seconds + settled.seconds
-        if progress is not None and task is not None:
-            progress.advance(task)
     windows_seconds = clock.perf_counter() - started - build_seconds - reference_seconds
     return RollingResult(
         realized_cost_eur=float(sum(costs)),

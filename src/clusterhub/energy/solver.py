@@ -8,11 +8,8 @@ keeps its simplex basis between runs (a warm start).
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,54 +17,13 @@ import highspy
 import numpy as np
 import xarray as xr
 
+from clusterhub.energy import highs as backend
 from clusterhub.energy.data import DispatchData
 from clusterhub.energy.model import Built, Parameters
+from clusterhub.energy.variables import OWNED
 from clusterhub.errors import InputError, SolveError
 
-__all__ = ["OWNED", "Run", "Solver", "Structure"]
-
-#: Variables owned by one participant through the item named in the data (label -> field).
-OWNED = {
-    "generator-output": ("generators", "participant"),
-    "storage-charge": ("storage", "participant"),
-    "storage-discharge": ("storage", "participant"),
-    "storage-soc": ("storage", "participant"),
-    "converter-flow": ("converters", "participant"),
-    "demand-shift-down": ("demands", "participant"),
-    "demand-shift-up": ("demands", "participant"),
-    "demand-curtailment": ("demands", "participant"),
-    "demand-lost": ("demands", "participant"),
-    "demand-backlog": ("demands", "participant"),
-    "demand-backlog-waived-up": ("demands", "participant"),
-    "demand-backlog-waived-down": ("demands", "participant"),
-    "market-buy": ("purchases", "participant"),
-    "market-sell": ("sales", "participant"),
-    "grid-draw": ("draws", "participant"),
-    "contract-import": ("contracts", "participant"),
-    "contract-export": ("contracts", "participant"),
-    "contract-pool": ("contracts", "participant"),
-}
-
-
-#: From this many columns on, a model goes to HiPO, HiGHS's interior-point solver, without
-#: crossover, when the installed HiGHS has it (package ``highspy-extras``). Measured on 50
-#: companies x 8760 h (6.6 M columns, ``benchmarks/energy.py``): dual simplex 203 s, HiPO 119 s.
-#: Below it the dual simplex wins and, unlike an interior point, keeps a basis between runs,
-#: which is what makes a coalition re-solve take milliseconds.
-LARGE_MODEL_COLUMNS = 1_000_000
-HIPO_OPTIONS: dict[str, Any] = {
-    "solver": "hipo",
-    "run_crossover": "off",
-    "hipo_ordering": "amd",
-}
-
-
-def _hipo(highs: Any) -> bool:
-    """Whether this HiGHS build has HiPO: it refuses the option value when it lacks the
-    linear-algebra libraries HiPO needs."""
-    available = bool(highs.setOptionValue("solver", "hipo") == highspy.HighsStatus.kOk)
-    highs.setOptionValue("solver", "choose")
-    return available
+__all__ = ["Run", "Solver"]
 
 
 @dataclass(frozen=True)
@@ -79,28 +35,6 @@ class Run:
     rows: np.ndarray
     duals: np.ndarray
     seconds: float
-
-
-@dataclass(frozen=True)
-class Structure:
-    """The model's matrix and bounds with who owns what, for a MILP on membership. Columns
-    owned by an absent participant are zero; its rows (node balances, storage starts) have a
-    zero right-hand side; a connection limit row ``limit_rows[k]`` allows ``limit_capacity[k] @
-    member`` (the members' pooled contracts); a link is open only when both ends are members.
-    """
-
-    matrix: Any  # scipy.sparse.csr_matrix, rows and columns in the solver's order
-    cost: np.ndarray
-    lb: np.ndarray
-    ub: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    col_owner: np.ndarray
-    row_owner: np.ndarray
-    limit_rows: np.ndarray
-    limit_capacity: np.ndarray
-    link_columns: np.ndarray
-    link_ends: tuple[np.ndarray, np.ndarray]
 
 
 class Solver:
@@ -118,13 +52,13 @@ class Solver:
         sense, b = np.asarray(matrices.sense), np.asarray(matrices.b, dtype=float)
         self.row_lower = np.where(sense != "<", b, -np.inf)
         self.row_upper = np.where(sense != ">", b, np.inf)
-        with _quiet_stdout():  # HiGHS prints a banner when created, before options apply
+        with backend.quiet_stdout():  # HiGHS prints a banner when created, before options apply
             self.highs: Any = highspy.Highs()  # type: ignore[no-untyped-call]
         self.highs.setOptionValue("output_flag", False)
         self.method = "simplex"
-        if len(self.vlabels) >= LARGE_MODEL_COLUMNS and _hipo(self.highs):
+        if len(self.vlabels) >= backend.LARGE_MODEL_COLUMNS and backend.has_hipo(self.highs):
             self.method = "hipo"
-            for key, value in HIPO_OPTIONS.items():
+            for key, value in backend.HIPO_OPTIONS.items():
                 self.highs.setOptionValue(key, value)
         for key, value in (options or {}).items():
             if self.highs.setOptionValue(key, value) != highspy.HighsStatus.kOk:
@@ -135,7 +69,14 @@ class Solver:
                 )
             if key == "solver":
                 self.method = str(value)
-        self.highs.passModel(_lp(self))
+        self.highs.passModel(
+            backend.lp(
+                matrices.A,
+                self.cost,
+                (self.lb, self.ub),
+                (self.row_lower, self.row_upper),
+            )
+        )
         # copies: ``load`` writes into the arrays in place, and what HiGHS holds must not move
         self._lb_now, self._ub_now = self.lb.copy(), self.ub.copy()
         self._cost_now = self.cost.copy()
@@ -144,10 +85,10 @@ class Solver:
         self.participants = data.participants
         index = {p: i for i, p in enumerate(self.participants)}
         self.col_owner = np.full(len(self.vlabels), -1)
-        for name, (dataset, field) in OWNED.items():
+        for name, dataset in OWNED.items():
             if name not in m.variables:
                 continue
-            owners = getattr(data, dataset)[field]
+            owners = getattr(data, dataset).participant
             _scatter(
                 self.col_owner,
                 self.column_positions(name),
@@ -173,13 +114,13 @@ class Solver:
                 )
         # Plain arrays for what every coalition run touches: xarray is too slow per run.
         names = list(data.connections.connection.values)
-        self._contract_connection = np.array(
+        self.contract_connection = np.array(
             [names.index(c) for c in data.contracts.connection.values], dtype=int
         )
-        self._contract_owner = np.array(
+        self.contract_owner = np.array(
             [index[p] for p in data.contracts.participant.values], dtype=int
         )
-        self._limits = {
+        self.limits = {
             side: (
                 self.row_positions(f"connection-{side}-limit")
                 .transpose("connection", "time")
@@ -189,15 +130,15 @@ class Solver:
             )
             for side in ("import", "export")
         }
-        self._own = np.concatenate(
+        self.own_contract_columns = np.concatenate(
             [self.columns("contract-import"), self.columns("contract-export")]
         )
         links = data.links
-        self._link_ends = (
+        self.link_ends = (
             np.array([index[p] for p in links.from_participant.values], dtype=int),
             np.array([index[p] for p in links.to_participant.values], dtype=int),
         )
-        self._link_columns = (
+        self.link_columns = (
             self.column_positions("link-flow").transpose("link", "time").values
             if links.sizes.get("link")
             else np.zeros((0, 0), dtype=int)
@@ -251,43 +192,6 @@ class Solver:
         out = np.where(positions >= 0, values[np.maximum(positions, 0)], np.nan)
         return constraint.labels.copy(data=out).rename(name)
 
-    def structure(self) -> Structure:
-        """How membership acts on the model, for a coalition-membership MILP built on it."""
-        a = self.built.model.matrices.A
-        if a is None:
-            raise SolveError("the dispatch model has no constraints", status="warning")
-        limit_rows, limit_capacity = [], []
-        for rows, share, amount in self._limits.values():
-            for c in range(rows.shape[0]):
-                per_owner = np.bincount(
-                    self._contract_owner,
-                    weights=amount * (self._contract_connection == c),
-                    minlength=len(self.participants),
-                )
-                keep = rows[c] >= 0
-                limit_rows.append(rows[c][keep])
-                limit_capacity.append(share[c][keep][:, None] * per_owner[None, :])
-        ub = self.ub.copy()
-        ub[self._own] = 0.0
-        return Structure(
-            matrix=a.tocsr(),
-            cost=self.cost.copy(),
-            lb=self.lb.copy(),
-            ub=ub,
-            row_lower=self.row_lower.copy(),
-            row_upper=self.row_upper.copy(),
-            col_owner=self.col_owner.copy(),
-            row_owner=self.row_owner.copy(),
-            limit_rows=np.concatenate(limit_rows) if limit_rows else np.zeros(0, dtype=int),
-            limit_capacity=(
-                np.vstack(limit_capacity)
-                if limit_capacity
-                else np.zeros((0, len(self.participants)))
-            ),
-            link_columns=self._link_columns,
-            link_ends=self._link_ends,
-        )
-
     # --- the three kinds of run -----------------------------------------------------------------
     def joint(self, *, fixed: tuple[np.ndarray, np.ndarray] | None = None) -> Run:
         """Everyone together: one pool behind each connection, contracts pooled. ``fixed`` holds
@@ -306,16 +210,16 @@ class Solver:
         absent = (self.col_owner >= 0) & ~member[np.maximum(self.col_owner, 0)]
         lb[absent] = 0.0
         ub[absent] = 0.0
-        ub[self._own] = 0.0  # members trade through the pool, not alone
+        ub[self.own_contract_columns] = 0.0  # members trade through the pool, not alone
         self._close_links(lb, ub, member)
         row_lower, row_upper = self.row_lower.copy(), self.row_upper.copy()
         gone = (self.row_owner >= 0) & ~member[np.maximum(self.row_owner, 0)]
         row_lower[gone] = 0.0
         row_upper[gone] = 0.0
-        contract_member = member[self._contract_owner]
-        for rows, share, amount in self._limits.values():
+        contract_member = member[self.contract_owner]
+        for rows, share, amount in self.limits.values():
             total = np.bincount(
-                self._contract_connection, weights=amount * contract_member, minlength=rows.shape[0]
+                self.contract_connection, weights=amount * contract_member, minlength=rows.shape[0]
             )
             row_upper[rows] = total[:, None] * share  # the members' contracts, pooled
         return self._run(lb, ub, row_lower, row_upper)
@@ -348,9 +252,9 @@ class Solver:
             self._write(self.row_upper, self.row_positions(name), rhs)
             if name in ("node-balance", "storage-start", "demand-backlog-start"):
                 self._write(self.row_lower, self.row_positions(name), rhs)
-        for side, (rows, _, amount) in self._limits.items():
+        for side, (rows, _, amount) in self.limits.items():
             share = data.connections[f"{side}_share"].transpose("connection", "time").values
-            self._limits[side] = (rows, share, amount)
+            self.limits[side] = (rows, share, amount)
 
     @staticmethod
     def _write(target: np.ndarray, positions: xr.DataArray, values: xr.DataArray) -> None:
@@ -388,11 +292,11 @@ class Solver:
 
     # --- internals ------------------------------------------------------------------------------
     def _close_links(self, lb: np.ndarray, ub: np.ndarray, member: np.ndarray | None) -> None:
-        a, b = self._link_ends
+        a, b = self.link_ends
         if not len(a):
             return
         closed = a != b if member is None else ~(member[a] & member[b])
-        columns = self._link_columns[closed].ravel()
+        columns = self.link_columns[closed].ravel()
         columns = columns[columns >= 0]
         lb[columns] = 0.0
         ub[columns] = 0.0
@@ -438,20 +342,6 @@ class Solver:
         )
 
 
-@contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence the C library's stdout for a moment (Python's sys.stdout is not what it uses)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _positions(all_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:
     found = np.searchsorted(all_labels, labels)
     found = np.clip(found, 0, max(len(all_labels) - 1, 0))
@@ -465,24 +355,3 @@ def _scatter(target: np.ndarray, positions: xr.DataArray, values: xr.DataArray) 
     flat = positions.values.ravel()
     keep = flat >= 0
     target[flat[keep]] = values.transpose(*positions.dims).values.ravel()[keep]
-
-
-def _lp(solver: Solver) -> highspy.HighsLp:
-    m = solver.built.model
-    a = m.matrices.A
-    if a is None:
-        raise SolveError("the dispatch model has no constraints", status="warning")
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(solver.vlabels)
-    lp.num_row_ = len(solver.clabels)
-    lp.col_cost_ = solver.cost
-    lp.col_lower_ = solver.lb
-    lp.col_upper_ = solver.ub
-    lp.row_lower_ = solver.row_lower
-    lp.row_upper_ = solver.row_upper
-    csc = a.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr
-    lp.a_matrix_.index_ = csc.indices
-    lp.a_matrix_.value_ = csc.data
-    return lp

@@ -35,10 +35,19 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import Action, Decision, Purpose, Resource, Subject
-from clusterhub.collab.disclosure import Cell, Rules, safe_table
-from clusterhub.collab.period import bucket
-from clusterhub.collab.privacy import Budget, Privacy
+from clusterhub.collab import (
+    Action,
+    Budget,
+    Cell,
+    Decision,
+    Privacy,
+    Purpose,
+    Resource,
+    Rules,
+    Subject,
+    bucket,
+    safe_table,
+)
 from clusterhub.errors import Conflict, NotFound
 from clusterhub.service.data import dataset_row, judge, owner_of, record
 from clusterhub.service.releases import BLOCK, LINEAR, PRIVATE_ONLY, ROW, audited

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from clusterhub.collab.heads import key_id_of
+from clusterhub.collab import key_id_of
 from clusterhub.errors import InputError
 from clusterhub.storage.url import data_dir
 

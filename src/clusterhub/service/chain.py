@@ -16,8 +16,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clusterhub.collab.audit import GENESIS, Entry, Head, Verification, head_mac, verify
-from clusterhub.collab.heads import ALGORITHM, SignedHead, sign_head
+from clusterhub.collab import (
+    ALGORITHM,
+    GENESIS,
+    Entry,
+    Head,
+    SignedHead,
+    Verification,
+    head_mac,
+    sign_head,
+    verify,
+)
 from clusterhub.errors import Conflict
 from clusterhub.service.audit_keys import AuditKey
 from clusterhub.storage.rows import AuditHeadRow, AuditRow

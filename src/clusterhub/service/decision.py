@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from clusterhub.collab import (
+    GENESIS,
     Action,
     Decision,
     Form,
@@ -25,9 +26,12 @@ from clusterhub.collab import (
     Purpose,
     Resource,
     Subject,
+    canonical,
     decide,
+    head_mac,
+    mac,
+    seal,
 )
-from clusterhub.collab.audit import GENESIS, canonical, head_mac, mac, seal
 from clusterhub.service import audit_keys, reach
 from clusterhub.storage.rows import (
     AuditHeadRow,

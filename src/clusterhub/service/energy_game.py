@@ -20,8 +20,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from clusterhub.energy import CoalitionCosts, DispatchOptions
-from clusterhub.energy.solver import Structure
+from clusterhub.energy import CoalitionCosts, DispatchOptions, Structure
 from clusterhub.model import Cluster
 from clusterhub.sharing import CachedGame, Search, in_span, membership
 
@@ -44,12 +43,7 @@ class EnergyGame:
         self.costs = CoalitionCosts(cluster, options=options)
         self.standalone_cost = self.costs.standalone()
         self._players = self.costs.participants
-        data = self.costs.solver.built.data
-        demand = (data.demands.profile_mw.sum("time") * data.step_hours).groupby(
-            data.demands.participant
-        )
-        use = demand.sum().to_series().to_dict() if data.demands.sizes.get("demand") else {}
-        self.energy_use_mwh = {p: float(use.get(p, 0.0)) for p in self._players}
+        self.energy_use_mwh = self.costs.demand_mwh()
         self._null = frozenset(self.null_players)
 
     @property
@@ -65,10 +59,8 @@ class EnergyGame:
     def null_players(self) -> tuple[str, ...]:
         """Participants that own nothing in the dispatch (a grid operator, an authority): they
         change no coalition's cost."""
-        solver = self.costs.solver
-        owning = set(solver.col_owner[solver.col_owner >= 0].tolist())
-        owning |= set(solver.row_owner[solver.row_owner >= 0].tolist())
-        return tuple(p for i, p in enumerate(self._players) if i not in owning)
+        owning = set(self.costs.owning)
+        return tuple(p for p in self._players if p not in owning)
 
     def value(self, coalition: Iterable[str]) -> float:
         # null players change nothing: leaving them out lets coalitions that differ only by
@@ -79,7 +71,7 @@ class EnergyGame:
         return sum(self.standalone_cost[m] for m in members) - self.costs(members)
 
     def separation(self, game: CachedGame) -> MembershipMilp:
-        return MembershipMilp(self.costs.solver.structure(), self, game)
+        return MembershipMilp(self.costs.structure(), self, game)
 
 
 class MembershipMilp:

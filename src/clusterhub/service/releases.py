@@ -23,9 +23,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import Action, Form, GranteeKind, Purpose, Resource, Subject
-from clusterhub.collab.differencing import audit
-from clusterhub.collab.disclosure import Cell
+from clusterhub.collab import Action, Cell, Form, GranteeKind, Purpose, Resource, Subject
+from clusterhub.collab import audit_differencing as audit
 from clusterhub.errors import NotFound
 from clusterhub.service.data import dataset_row, judge, owner_of
 from clusterhub.storage.rows import DatasetRow, GrantMemberRow, GrantRow, ReleaseRow

@@ -15,17 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clusterhub.collab import Form
-from clusterhub.collab.disclosure import Rules, safe_table
-from clusterhub.energy import CollaborationResult, DispatchOptions, prepare
-from clusterhub.energy.dispatch import summarize_run
-from clusterhub.energy.solver import Run, Solver
+from clusterhub import sharing
+from clusterhub.collab import Form, Rules, safe_table
+from clusterhub.energy import DispatchOptions, DispatchResult, compare
 from clusterhub.errors import InputError
 from clusterhub.model import Cluster, Demand, Generator
 from clusterhub.service.energy_game import EnergyGame
-from clusterhub.sharing import Method, allocate
-from clusterhub.symbiosis.matching import match
-from clusterhub.symbiosis.registry import add_streams, streams_from_table
+from clusterhub.sharing import Method
+from clusterhub.symbiosis import add_streams, match, streams_from_table
 
 __all__ = [
     "ENGINE_RUNS",
@@ -146,62 +143,19 @@ def _safe_totals(values: Mapping[str, float], figures: dict[str, float]) -> dict
     return {"released": True, **{k: float(v) for k, v in figures.items()}}
 
 
-#: A member's own dispatch in an energy run: MWh over the run of each of its kinds of column.
-OWN_ENERGY = (
-    "generator-output",
-    "storage-charge",
-    "storage-discharge",
-    "converter-flow",
-    "demand-shift-up",
-    "demand-shift-down",
-    "demand-curtailment",
-    "demand-lost",
-    "market-buy",
-    "market-sell",
-    "grid-draw",
-)
-
-
-def _own_dispatch(solver: Solver, run: Run) -> dict[str, dict[str, Any]]:
-    """Each participant's own dispatch in a run: MWh by kind of column and its grid draw (MW,
-    positive when drawing) step by step."""
-    data = solver.built.data
-    dt = data.step_hours
-    n = len(solver.participants)
-    totals: dict[str, np.ndarray] = {}
-    for name in OWN_ENERGY:
-        if name not in solver.built.model.variables:
-            continue
-        columns = solver.columns(name)
-        owners = solver.col_owner[columns]
-        keep = owners >= 0
-        totals[name] = dt * np.bincount(
-            owners[keep], weights=run.columns[columns][keep], minlength=n
-        )
-    draw = solver.values(run, "grid-draw")
-    by_participant = draw.groupby(data.draws.participant.rename("participant")).sum()
-    out: dict[str, dict[str, Any]] = {}
-    for i, p in enumerate(solver.participants):
-        profile = (
-            by_participant.sel(participant=p).values.tolist()
-            if p in by_participant.participant.values
-            else [0.0] * len(data.time)
-        )
-        out[p] = {
-            "energy_mwh": {name: float(v[i]) for name, v in totals.items() if v[i]},
-            "grid_draw_mw": profile,
-        }
-    return out
+def _own_dispatch(run: DispatchResult, participant: str) -> dict[str, Any]:
+    """A participant's own dispatch in a run: MWh by kind of flow it had (the engine's
+    ``energy_by_participant_mwh``, zeros left out) and its grid draw (MW, positive when
+    drawing) step by step."""
+    energy = run.energy_by_participant_mwh.get(participant, {})
+    return {
+        "energy_mwh": {name: mwh for name, mwh in energy.items() if mwh},
+        "grid_draw_mw": run.grid_draw_mw.sel(participant=participant).values.tolist(),
+    }
 
 
 def energy_run(cluster: Cluster, request: RunRequest) -> tuple[dict[str, Any], dict[str, Any]]:
-    options = DispatchOptions(start=request.start, steps=request.hours)
-    solver = prepare(cluster, options=options)
-    joint_run = solver.joint()
-    joint = summarize_run(solver, joint_run)
-    standalone = summarize_run(solver, solver.standalone())
-    result = CollaborationResult(joint=joint, standalone=standalone, build_seconds=0.0)
-    dispatch = _own_dispatch(solver, joint_run)
+    result = compare(cluster, options=DispatchOptions(start=request.start, steps=request.hours))
     alone = result.standalone_cost_eur
     members = [p for p in member_ids(cluster) if p in alone]
     total_alone = sum(alone[p] for p in members)
@@ -214,7 +168,7 @@ def energy_run(cluster: Cluster, request: RunRequest) -> tuple[dict[str, Any], d
             "standalone_cost_eur": alone[p],
             "saving_share_eur": share,
             "joint_cost_eur": alone[p] - share,
-            "dispatch": dispatch[p],
+            "dispatch": _own_dispatch(result.joint, p),
         }
     summary = _safe_totals(
         {p: alone[p] for p in members},
@@ -232,7 +186,7 @@ def energy_run(cluster: Cluster, request: RunRequest) -> tuple[dict[str, Any], d
 
 def sharing_run(cluster: Cluster, request: RunRequest) -> tuple[dict[str, Any], dict[str, Any]]:
     game = EnergyGame(cluster, options=DispatchOptions(start=request.start, steps=request.hours))
-    allocation = allocate(game, Method(request.method), unit="EUR")
+    allocation = sharing.allocate(game, Method(request.method), unit="EUR")
     parts = {
         p: {
             "standalone_cost_eur": game.standalone_cost[p],

@@ -33,8 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import Action, Purpose, Resource, Role, Subject
-from clusterhub.collab.audit import canonical
+from clusterhub.collab import Action, Purpose, Resource, Role, Subject, canonical
 from clusterhub.errors import ClusterhubError, InputError, NotFound
 from clusterhub.examples import EXAMPLES, load_example
 from clusterhub.model import Cluster, loads

@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clusterhub.collab.audit import canonical
+from clusterhub.collab import canonical
 from clusterhub.errors import InputError, Problem
 from clusterhub.storage.rows import DatasetRecordRow, DatasetRow, DatasetVersionRow
 

@@ -6,35 +6,27 @@ statement.
 
 Why the first 24 hours by default, as the overview's saving: the pages then tell the same story.
 Other windows (a start date and up to ``MAX_HOURS`` hours) are asked for on the Energy page; each
-answer is deterministic, so the last ``CACHE_SIZE`` are kept. Why the congested hours are
-recomputed here from import and limit: the page marks the hours themselves, and the count the
-dispatch reports (``congested_hours``) is checked against them in the tests. Why each carrier's
-supply and use come from the dispatch's own variables: supply minus use is then the demand the
-carrier served, hour by hour, which the tests check (the energy balance closes).
+answer is deterministic, so the last ``CACHE_SIZE`` are kept (``functools.lru_cache``: bounded,
+and safe across the server's threads). Everything shown comes from the energy engine's result
+through its door, ``energy.compare``, which also tells the job its stages: the congested hours
+are the ones the dispatch counts, and each carrier's supply and use are the engine's balance.
 """
 
 from __future__ import annotations
 
-import threading
-import time as clock
-from collections import OrderedDict
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
 
-from clusterhub.energy import CollaborationResult, DispatchOptions
-from clusterhub.energy.data import DispatchData, gather
-from clusterhub.energy.dispatch import summarize_run
-from clusterhub.energy.model import build
-from clusterhub.energy.solver import Solver
+from clusterhub import sharing
+from clusterhub.energy import CollaborationResult, DispatchOptions, Progress, compare
 from clusterhub.errors import Conflict, InputError
 from clusterhub.examples import load_example
 from clusterhub.model import Cluster
 from clusterhub.service.energy_game import EnergyGame
-from clusterhub.sharing import allocate
 from clusterhub.web.carriers import carrier_balance
 
 __all__ = [
@@ -66,16 +58,8 @@ METHODS = {
     "shapley": "Shapley value",
     "nucleolus": "Nucleolus",
 }
-#: Told what is being done and how much of the whole is done (0..1, never decreasing).
-Progress = Callable[[str, float], None]
-#: (stage in words, fraction done when it starts), in order.
-STAGES = (
-    ("gathering data", 0.02),
-    ("building the model", 0.2),
-    ("solving jointly", 0.75),
-    ("solving each company alone", 0.85),
-    ("preparing charts", 0.93),
-)
+#: The fraction of a job done when the engine's comparison is: the charts are prepared after it.
+CHARTS = 0.93
 
 
 def _r(values: Any, digits: int = 3) -> list[float]:
@@ -123,30 +107,15 @@ def check_window(name: str, start: date | None = None, hours: int = HOURS) -> in
     return window(_cluster(name), start, hours)
 
 
-class _Answers:
-    """The last ``size`` answers by key, least recently used out first; safe across threads."""
+@dataclass(frozen=True)
+class _Window:
+    """The key of a cached answer; ``progress`` is left out of it (equal windows with different
+    listeners are the same answer), so the first listener is the one the computation tells."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[str, int, int], dict[str, Any]] = OrderedDict()
-
-    def get(self, key: tuple[str, int, int]) -> dict[str, Any] | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
-
-    def put(self, key: tuple[str, int, int], value: dict[str, Any]) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
-_ANSWERS = _Answers(CACHE_SIZE)
+    name: str
+    step: int
+    hours: int
+    progress: Progress = field(compare=False)
 
 
 def energy_view(
@@ -159,43 +128,26 @@ def energy_view(
     """Everything the Energy page draws for ``hours`` from midnight of ``start`` (``NotFound``
     for an unknown cluster, ``Conflict`` for one without a shared connection, ``InputError``
     naming the field for a window outside the horizon)."""
-    cluster = _cluster(name)
-    step = window(cluster, start, hours)
-    key = (name, step, hours)
-    answer = _ANSWERS.get(key)
-    if answer is None:
-        answer = _view(name, cluster, step, hours, progress or (lambda stage, fraction: None))
-        _ANSWERS.put(key, answer)
+    step = window(_cluster(name), start, hours)
+    answer = _answer(_Window(name, step, hours, progress or _silent))
     if progress is not None:
         progress("done", 1.0)
     return answer
 
 
-def _compare(
-    cluster: Cluster, step: int, hours: int, progress: Progress
-) -> tuple[CollaborationResult, DispatchData]:
-    """``energy.compare`` in its stages, each told to ``progress`` as it starts, and its data."""
-    stages = iter(STAGES)
-    progress(*next(stages))
-    started = clock.perf_counter()
-    data = gather(cluster, start=step, steps=hours)
-    progress(*next(stages))
-    solver = Solver(build(data))  # as ``energy.prepare`` with the default DispatchOptions
-    built = clock.perf_counter() - started
-    progress(*next(stages))
-    joint = summarize_run(solver, solver.joint())
-    progress(*next(stages))
-    alone = summarize_run(solver, solver.standalone())
-    progress(*next(stages))
-    return CollaborationResult(joint=joint, standalone=alone, build_seconds=built), data
+def _silent(stage: str, fraction: float) -> None:
+    """A ``Progress`` that tells no one."""
 
 
-def _carriers(
-    cluster: Cluster, data: DispatchData, result: CollaborationResult
-) -> list[dict[str, Any]]:
+@lru_cache(maxsize=CACHE_SIZE)
+def _answer(asked: _Window) -> dict[str, Any]:
+    return _view(asked.name, _cluster(asked.name), asked.step, asked.hours, asked.progress)
+
+
+def _carriers(cluster: Cluster, result: CollaborationResult) -> list[dict[str, Any]]:
     described = {c.id: c.name for c in cluster.carriers}
     runs = {
-        mode: carrier_balance(data, run.dispatch)
+        mode: carrier_balance(run)
         for mode, run in (("joint", result.joint), ("standalone", result.standalone))
     }
 
@@ -231,27 +183,25 @@ def _arrays(part: np.ndarray | dict[str, np.ndarray]) -> list[np.ndarray]:
 
 
 def _view(name: str, cluster: Cluster, step: int, hours: int, progress: Progress) -> dict[str, Any]:
-    result, data = _compare(cluster, step, hours, progress)
-    joint = result.joint.dispatch
-    carriers = _carriers(cluster, data, result)
+    result = compare(
+        cluster,
+        options=DispatchOptions(start=step, steps=hours),
+        progress=lambda stage, fraction: progress(stage, CHARTS * fraction),
+    )
+    progress("preparing charts", CHARTS)
+    carriers = _carriers(cluster, result)
     electricity = next((c for c in carriers if c["carrier"] == "electricity"), None)
     connections = []
     for c in cluster.connections:
-        limit = data.connections.import_limit_mw.sel(connection=c.id).values
-        imported = joint.connection_import.sel(connection=c.id).values
-        if "contract_import" in joint and joint.sizes.get("contract"):
-            mine = [k for k in joint.contract.values if str(k).endswith("@" + c.id)]
-            imported = imported + joint.contract_import.sel(contract=mine).sum("contract").values
-        pool = joint.connection_import.sel(connection=c.id).values
-        # the same test as the dispatch's own count, on the pooled import against its limit
-        congested = (limit > 1e-9) & (pool >= limit * (1 - 1e-6) - 1e-6)
+        # the engine's own figures: the hours marked are the hours it counts
+        use = result.joint.congestion.sel(connection=c.id)
         connections.append(
             {
                 "id": c.id,
                 "name": c.name or c.id,
-                "import_mw": _r(imported),
-                "limit_mw": _r(limit),
-                "congested": [bool(x) for x in congested],
+                "import_mw": _r(use.import_mw.values),
+                "limit_mw": _r(use.limit_mw.values),
+                "congested": [bool(x) for x in use.congested.values],
                 "congested_hours": round(result.joint.congested_hours.get(c.id, 0.0), 3),
                 "value_eur_per_mwh": _r(
                     result.joint.connection_value_eur_per_mwh.sel(connection=c.id).values, 2
@@ -273,7 +223,7 @@ def _view(name: str, cluster: Cluster, step: int, hours: int, progress: Progress
             "last": index[-1].date().isoformat(),
             "max_hours": MAX_HOURS,
         },
-        "hours": [t.isoformat() for t in data.time],
+        "hours": [t.isoformat() for t in index[step : step + hours]],
         # the joint electricity supply, as before the other carriers were shown
         "supply": {
             "carrier": "electricity",
@@ -310,7 +260,7 @@ def sharing_view(name: str) -> dict[str, Any]:
     allocations = []
     total = 0.0
     for method, title in METHODS.items():
-        a = allocate(game, method)
+        a = sharing.allocate(game, method)
         total = a.total
         allocations.append(
             {

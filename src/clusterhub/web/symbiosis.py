@@ -18,11 +18,11 @@ from typing import Any
 
 import networkx as nx
 
+from clusterhub import symbiosis
 from clusterhub.errors import Conflict, InputError
 from clusterhub.examples import load_example
 from clusterhub.model import Cluster
-from clusterhub.symbiosis import Event, ImpactOptions, Network, build_network, impact
-from clusterhub.symbiosis.matching import replacements
+from clusterhub.symbiosis import Event, ImpactOptions, Network, build_network, replacements
 
 __all__ = [
     "GRAPH_HEIGHT",
@@ -265,7 +265,7 @@ def shutdown_view(name: str, facility: str, days: int) -> dict[str, Any]:
     options = ImpactOptions()
     edges = symbiosis_view(name)["edges"]  # the same order as the network's flows
     streams = {s.id: s.name for _, s in cluster.iter_streams()}
-    result = impact(network, Event(facility, "suspension", days=float(days)), options)
+    result = symbiosis.impact(network, Event(facility, "suspension", days=float(days)), options)
     level = {f.facility: f.level for f in result.facilities}
     level[facility] = 0.0
     start = {f.facility: f.days_until_impact for f in result.facilities}

@@ -1,0 +1,128 @@
+"""What a dispatch tells its users: costs, emissions, each participant's energy and grid draw,
+every node's balance and each connection's congestion, as one frozen result.
+
+Why all of it here: the command line, the dashboard and the service's runs all show parts of one
+joint-against-alone comparison; computed once by the engine, no face re-derives it from the
+solver or the model's labels, and every face shows the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = ["CollaborationResult", "DispatchResult", "tidy"]
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """One optimal dispatch: costs in EUR over the window, emissions in t, arrays over time.
+
+    ``dispatch`` holds one array per variable over its own item dimension and ``time`` (UTC),
+    with its unit in ``attrs["units"]`` and the owner in a ``participant`` coordinate; its
+    dimensions differ, so ``to_dataframe()`` gives the tidy long form (one row per variable,
+    item and step). ``cost_by_participant_eur`` adds up to ``total_cost_eur`` by
+    ``attribution.RULE``.
+
+    ``energy_by_participant_mwh`` is each participant's own flows over the window (MWh by
+    variable, every participant and every flow variable listed); ``grid_draw_mw`` its sites' draw
+    from their connections over (participant, time), positive when drawing. ``balance`` is every
+    node's supply and use over (node, time), MW, with the node's ``site`` and ``carrier`` as
+    coordinates: each variable's ``attrs["side"]`` is ``supply``, ``use`` or ``served`` (the
+    demand served), supply minus use is the demand served at every node and step, and a kind
+    of flow is NaN at a node that has no item of that kind (absent, not zero).
+    ``congestion`` is each connection's pooled import over (connection, time): ``import_mw``
+    (pool and own contracts), ``limit_mw`` (what the run could import: the contracts pooled, cut
+    to the operator's limit) and ``congested`` (the pool at that limit), whose hours are
+    ``congested_hours``.
+    """
+
+    total_cost_eur: float
+    cost_parts_eur: dict[str, float]
+    emissions_t: float
+    cost_by_participant_eur: dict[str, float]
+    dispatch: xr.Dataset
+    connection_value_eur_per_mwh: xr.DataArray
+    congested_hours: dict[str, float]
+    solve_seconds: float
+    energy_by_participant_mwh: dict[str, dict[str, float]]
+    grid_draw_mw: xr.DataArray
+    balance: xr.Dataset
+    congestion: xr.Dataset
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Tidy: columns variable, dimension, item, participant, time (UTC, aware), value, unit;
+        variables without items (no links, say) contribute no rows instead of emptying all."""
+        return tidy(self.dispatch)
+
+    def carrier_balance(self) -> xr.Dataset:
+        """``balance`` summed over each carrier's nodes, over (carrier, time); carriers in the
+        order of their first node; NaN where no node of the carrier has an item of that kind."""
+        carriers = list(dict.fromkeys(self.balance.carrier.values.tolist()))
+        if not carriers:
+            return self.balance.drop_vars(["carrier", "site"]).rename(node="carrier")
+        summed = self.balance.groupby("carrier").sum(min_count=1, keep_attrs=True)
+        return summed.reindex(carrier=carriers)
+
+
+@dataclass(frozen=True)
+class CollaborationResult:
+    """Joint against stand-alone: what collaborating is worth over the window."""
+
+    joint: DispatchResult
+    standalone: DispatchResult
+    build_seconds: float
+
+    @property
+    def standalone_cost_eur(self) -> dict[str, float]:
+        return self.standalone.cost_by_participant_eur
+
+    @property
+    def saving_eur(self) -> float:
+        return self.standalone.total_cost_eur - self.joint.total_cost_eur
+
+    @property
+    def saving_pct(self) -> float:
+        base = self.standalone.total_cost_eur
+        return 100.0 * self.saving_eur / base if base else 0.0
+
+    @property
+    def solve_seconds(self) -> float:
+        return self.joint.solve_seconds + self.standalone.solve_seconds
+
+
+def tidy(dispatch: xr.Dataset) -> pd.DataFrame:
+    """The long form of a dispatch dataset (see ``DispatchResult.to_dataframe``)."""
+    columns = ["variable", "dimension", "item", "participant", "time", "value", "unit"]
+    frames = []
+    for name, array in dispatch.data_vars.items():
+        if not array.size:
+            continue
+        dimension = next(d for d in array.dims if d != "time")
+        owner = f"{dimension}_participant"
+        participant = (
+            array[owner].values if owner in array.coords else np.full(array.sizes[dimension], None)
+        )
+        values = array.transpose(dimension, "time")
+        items, steps = values.sizes[dimension], values.sizes["time"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "variable": str(name),
+                    "dimension": str(dimension),
+                    "item": np.repeat(values[dimension].values.astype(str), steps),
+                    "participant": np.repeat(participant, steps),
+                    "time": np.tile(values.time.values, items),
+                    "value": values.values.ravel(),
+                    "unit": array.attrs.get("units", ""),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    frame = pd.concat(frames, ignore_index=True)
+    frame["time"] = pd.to_datetime(frame["time"]).dt.tz_localize("UTC")
+    return frame[columns]

@@ -1,0 +1,203 @@
+"""A solved run turned into a ``DispatchResult``: costs by kind, emissions, the dispatch arrays,
+each participant's energy and grid draw, every node's balance and each connection's congestion.
+
+Why from the solver's run and the gathered data, in the engine: only here are the owners, the
+node of every item and the limit each run had known without re-parsing labels; every face reads
+the figures off the result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from clusterhub.energy.attribution import cost_by_participant
+from clusterhub.energy.data import DispatchData, node_ends
+from clusterhub.energy.results import DispatchResult
+from clusterhub.energy.solver import Run, Solver
+from clusterhub.energy.variables import DISPATCH, OWN_ENERGY, OWNED
+
+__all__ = ["summarize_run"]
+
+#: A pooled import at or above this fraction of its limit (less this many MW) is congested;
+#: relative, because an interior-point solution (large models) sits within its tolerance of it.
+AT_LIMIT, AT_LIMIT_MW = 1 - 1e-6, 1e-6
+
+
+def summarize_run(solver: Solver, run: Run) -> DispatchResult:
+    """Everything a user reads off one run of ``solver`` (right after it: the limits it had)."""
+    data: DispatchData = solver.built.data
+    dt = data.step_hours
+    v = {name: solver.values(run, name) for name in DISPATCH}
+    conn = data.connections
+    by_connection = data.contracts.connection.rename("connection")
+    names = list(conn.connection.values)
+
+    def per_connection(values: xr.DataArray) -> xr.DataArray:
+        return values.groupby(by_connection).sum().reindex(connection=names, fill_value=0.0)
+
+    imports = v["connection-import"] + per_connection(v["contract-import"])
+    exports = v["connection-export"] + per_connection(v["contract-export"])
+    purchases = data.purchases
+    carbon = dt * float(
+        (v["market-buy"] * purchases.carbon_cost).sum() + (imports * conn.carbon_cost).sum()
+    )
+    network = dt * float((imports * conn.tariff_in).sum() + (exports * conn.tariff_out).sum())
+    d = data.demands
+    penalties = dt * float(
+        (v["demand-curtailment"] * d.curtailment_penalty).sum()
+        + v["demand-lost"].sum() * solver.built.lost_load_eur_per_mwh
+    )
+    emissions = dt * float(
+        (v["market-buy"] * purchases.emission_factor).sum() + (imports * conn.emission_factor).sum()
+    )
+    capacity = solver.upper_bounds("connection-import-limit")
+    congested = (capacity > 1e-9) & (v["connection-import"] >= capacity * AT_LIMIT - AT_LIMIT_MW)
+    value = (-solver.duals(run, "connection-import-limit") / dt).clip(min=0.0) + 0.0
+    value = value.rename("connection_value").assign_attrs(
+        units="EUR/MWh",
+        description="value of one more MW of import capacity at the connection, per hour",
+    )
+    congestion = xr.Dataset(
+        {
+            "import_mw": imports.assign_attrs(units="MW"),
+            "limit_mw": capacity.assign_attrs(units="MW"),
+            "congested": congested,
+        }
+    ).transpose("connection", "time")
+    return DispatchResult(
+        total_cost_eur=run.objective,
+        cost_parts_eur={
+            "energy": run.objective - carbon - network - penalties,
+            "network": network,
+            "carbon": carbon,
+            "penalties": penalties,
+        },
+        emissions_t=emissions,
+        cost_by_participant_eur=cost_by_participant(solver, run),
+        dispatch=xr.Dataset(
+            {name.replace("-", "_"): _labelled(data, name, array) for name, array in v.items()}
+        ),
+        connection_value_eur_per_mwh=value,
+        congested_hours={c: float(congested.sel(connection=c).sum()) * dt for c in names},
+        solve_seconds=run.seconds,
+        energy_by_participant_mwh=_energy(data, v),
+        grid_draw_mw=_grid_draw(data, v["grid-draw"]),
+        balance=_balance(data, v),
+        congestion=congestion,
+    )
+
+
+def _labelled(data: DispatchData, name: str, array: xr.DataArray) -> xr.DataArray:
+    """The array with its unit and, for an owned item, its participant as a coordinate."""
+    array = array.rename(name.replace("-", "_")).assign_attrs(units=DISPATCH[name])
+    if name in OWNED:
+        owners = getattr(data, OWNED[name]).participant
+        dimension = str(owners.dims[0])
+        array = array.assign_coords({f"{dimension}_participant": owners.variable})
+    return array
+
+
+def _owner_index(data: DispatchData, name: str) -> np.ndarray:
+    """The position in ``data.participants`` of the owner of each item of variable ``name``."""
+    index = {p: i for i, p in enumerate(data.participants)}
+    return np.array([index[p] for p in getattr(data, OWNED[name]).participant.values], dtype=int)
+
+
+def _energy(data: DispatchData, v: dict[str, xr.DataArray]) -> dict[str, dict[str, float]]:
+    """Each participant's MWh over the window of every flow it owns (``OWN_ENERGY``)."""
+    n = len(data.participants)
+    totals = {}
+    for name in OWN_ENERGY:
+        dimension = str(getattr(data, OWNED[name]).participant.dims[0])
+        per_item = v[name].transpose(dimension, "time").values.sum(axis=1)
+        totals[name] = data.step_hours * np.bincount(
+            _owner_index(data, name), weights=per_item, minlength=n
+        )
+    return {
+        p: {name: float(total[i]) for name, total in totals.items()}
+        for i, p in enumerate(data.participants)
+    }
+
+
+def _grid_draw(data: DispatchData, draw: xr.DataArray) -> xr.DataArray:
+    """The draws of each participant's sites summed, over (participant, time); 0 without one."""
+    out = np.zeros((len(data.participants), len(data.time)))
+    np.add.at(out, _owner_index(data, "grid-draw"), draw.transpose("draw", "time").values)
+    return xr.DataArray(
+        out,
+        coords={"participant": list(data.participants), "time": data.time},
+        dims=("participant", "time"),
+        name="grid_draw",
+        attrs={"units": "MW", "description": "drawn from the connections, positive when drawing"},
+    )
+
+
+def _balance(data: DispatchData, v: dict[str, xr.DataArray]) -> xr.Dataset:
+    """Every node's supply by source and use, and the demand it served (see ``DispatchResult``).
+
+    Why the kinds of flow come from the dispatch's own variables and not the solver's rows:
+    "supply minus use is the demand served" is then a check on the dispatch (the tests make
+    it), not an identity.
+    """
+    index = {node: i for i, node in enumerate(data.nodes)}
+    shape = (len(data.nodes), len(data.time))
+
+    def at_nodes(values: xr.DataArray, nodes: xr.DataArray) -> np.ndarray:
+        """``values`` (item, time) summed into their nodes; NaN at a node without such items."""
+        out = np.full(shape, np.nan)
+        rows = np.array([index[str(n)] for n in nodes.values], dtype=int)
+        out[rows] = 0.0
+        np.add.at(out, rows, values.transpose(nodes.dims[0], "time").values)
+        return out
+
+    g, s, d, links, k = (
+        data.generators,
+        data.storage,
+        data.demands,
+        data.links,
+        data.converter_terms,
+    )
+    flows = v["converter-flow"].sel(converter=k.converter) * k.coefficient
+    draw = v["grid-draw"]
+    served = (
+        d.profile_mw
+        - v["demand-shift-down"]
+        + v["demand-shift-up"]
+        - v["demand-curtailment"]
+        - v["demand-lost"]
+    )
+    output = {"term": np.flatnonzero(k.coefficient.values > 0)}
+    taken = {"term": np.flatnonzero(k.coefficient.values < 0)}
+    parts = {
+        "supply": {
+            "generation": at_nodes(v["generator-output"], g.node),
+            "storage_discharge": at_nodes(v["storage-discharge"], s.node),
+            "converter_output": at_nodes(flows.isel(output), k.node.isel(output)),
+            "market_purchase": at_nodes(v["market-buy"], data.purchases.node),
+            "grid_import": at_nodes(draw.clip(min=0.0), data.draws.node),
+            "link_inflow": at_nodes(v["link-flow"] * links.efficiency, links.to_node),
+        },
+        "use": {
+            "storage_charge": at_nodes(v["storage-charge"], s.node),
+            "converter_input": at_nodes(-flows.isel(taken), k.node.isel(taken)),
+            "link_outflow": at_nodes(v["link-flow"], links.from_node),
+            "market_sale": at_nodes(v["market-sell"], data.sales.node),
+            "grid_export": at_nodes(-draw.clip(max=0.0), data.draws.node),
+        },
+        "served": {"served": at_nodes(served, d.node)},
+    }
+    ends = [node_ends(node) for node in data.nodes]
+    return xr.Dataset(
+        {
+            name: (("node", "time"), values, {"units": "MW", "side": side})
+            for side, named in parts.items()
+            for name, values in named.items()
+        },
+        coords={
+            "node": list(data.nodes),
+            "site": ("node", [site for site, _ in ends]),
+            "carrier": ("node", [carrier for _, carrier in ends]),
+            "time": data.time,
+        },
+    )
