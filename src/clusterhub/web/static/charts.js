@@ -19,13 +19,29 @@ function csvText(headers, rows) {
   return [headers, ...rows].map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
 }
 
-function saveFile(filename, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+function saveFile(filename, blob) {
+  const url = URL.createObjectURL(blob);
   const link = el("a", { href: url, download: filename, hidden: true });
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// The figure as a PNG at twice its size: plotly.js draws it as SVG (a data: URL), a canvas makes
+// that a PNG. Why not Plotly.downloadImage (nor the modebar's own camera): it loads the SVG from
+// a blob: URL, which the pages' policy (img-src 'self' data:) does not allow.
+async function savePng(plot, filename) {
+  const width = plot.clientWidth, height = plot.clientHeight, scale = 2;
+  const svg = await Plotly.toImage(plot, { format: "svg", width, height });
+  const image = new Image();
+  await new Promise((loaded, failed) => { image.onload = loaded; image.onerror = failed; image.src = svg; });
+  const canvas = el("canvas", { width: width * scale, height: height * scale });
+  const paint = canvas.getContext("2d");
+  paint.fillStyle = "#ffffff";
+  paint.fillRect(0, 0, canvas.width, canvas.height);
+  paint.drawImage(image, 0, 0, canvas.width, canvas.height);
+  saveFile(filename + ".png", await new Promise((made) => canvas.toBlob(made, "image/png")));
 }
 
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
@@ -44,8 +60,8 @@ function layoutOf(o) {
 
 function configOf(o) {
   return Object.assign({ responsive: true, displaylogo: false, scrollZoom: false,
-    modeBarButtonsToRemove: ["select2d", "lasso2d"],
-    toImageButtonOptions: { format: "png", filename: o.id, scale: 2 } }, o.config || {});
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"],
+    modeBarButtonsToAdd: [{ name: "Download the figure as PNG", icon: Plotly.Icons.camera, click: (plot) => savePng(plot, o.id) }] }, o.config || {});
 }
 
 // chart({id, title, desc, traces, layout, config, data: {headers, rows}, height}) -> a <figure>
@@ -60,9 +76,9 @@ function chart(o) {
     plot,
     el("p", { class: "chart-tools" },
       el("button", { type: "button", class: "secondary", "aria-label": "Figure (PNG): " + o.title,
-        onclick: () => Plotly.downloadImage(plot, { format: "png", filename: o.id, scale: 2 }) }, "Figure (PNG)"),
+        onclick: () => savePng(plot, o.id) }, "Figure (PNG)"),
       o.data ? el("button", { type: "button", class: "secondary", "aria-label": "Data (CSV): " + o.title,
-        onclick: () => saveFile(o.id + ".csv", csvText(o.data.headers, o.data.rows), "text/csv;charset=utf-8") }, "Data (CSV)") : ""));
+        onclick: () => saveFile(o.id + ".csv", new Blob([csvText(o.data.headers, o.data.rows)], { type: "text/csv;charset=utf-8" })) }, "Data (CSV)") : ""));
   drawing.push(nextFrame().then(() => Plotly.newPlot(plot, o.traces, layoutOf(o), configOf(o))).then(() => {
     figure.dataset.drawn = "true";
     if (o.drawn) o.drawn(plot);
