@@ -51,14 +51,26 @@ def test_the_library_comes_from_the_installed_package_cached_and_compressed(serv
 
 def test_the_year_is_every_hour_and_every_day_of_the_horizon() -> None:
     year = year_view("harbour")
-    assert len(year["hours"]) == 8784 and len(year["days"]) == 366  # 2024 is a leap year
-    assert year["hours"][0] == "2024-01-01T00:00" and year["days"][-1] == "2024-12-31"
+    assert len(year["hours"]) == 8784  # 2024 is a leap year
+    assert len(year["days"]) == 366
+    assert year["hours"][0] == "2024-01-01T00:00"
+    assert year["days"][-1] == "2024-12-31"
     for carrier in year["carriers"]:
         hourly, daily = carrier["demand_mw"], carrier["daily_mwh"]
-        assert len(hourly) == 8784 and len(daily) == 366
+        assert len(hourly) == 8784
+        assert len(daily) == 366
         assert daily[0] == pytest.approx(sum(hourly[:24]), abs=0.1)
         assert carrier["peak_mw"] == pytest.approx(max(hourly), abs=1e-3)
         assert sum(daily) == pytest.approx(carrier["total_mwh"], rel=1e-6)
+
+
+def test_the_year_answers_signed_in_users_only(server: str, api: Any) -> None:
+    path = "/web/api/clusters/harbour/year"
+    assert httpx.get(server + path).status_code == 401
+    analyst = api("acme-analyst")
+    assert len(analyst.get(path)["hours"]) == 8784
+    assert analyst.client.get("/web/api/clusters/kwinana/year").status_code == 409  # no demand
+    assert analyst.client.get("/web/api/clusters/Bad!/year").status_code == 422
 
 
 def _hovered(figure: Any) -> dict[str, Any]:
@@ -85,9 +97,7 @@ def _range_days(figure: Any) -> float:
 
 
 @needs_browser
-def test_a_year_of_hours_zooms_and_a_hovered_value_is_the_datas(
-    page: Any, artifacts: Path
-) -> None:
+def test_a_year_of_hours_zooms_and_a_hovered_value_is_the_datas(page: Any, artifacts: Path) -> None:
     assert expect is not None
     page.add_init_script(WATCH_CSP)
     sign_in(page, "acme-analyst", "/web/energy?cluster=harbour")
@@ -153,14 +163,13 @@ def test_no_charted_page_breaks_the_content_security_policy(page: Any, path: str
 
 
 @needs_browser
-def test_the_network_search_finds_a_facility_and_its_exchanges(
-    page: Any, artifacts: Path
-) -> None:
+def test_the_network_search_finds_a_facility_and_its_exchanges(page: Any, artifacts: Path) -> None:
     assert expect is not None
     sign_in(page, "acme-analyst", "/web/symbiosis?cluster=kwinana")
     view = symbiosis_view("kwinana")
     # a facility with few exchanges (its neighbours close by: the view zooms in to them)
-    facility = min(view["nodes"], key=lambda n: (n["supplies"] + n["receives"] < 2, n["supplies"] + n["receives"], n["id"]))
+    degree = {n["id"]: n["supplies"] + n["receives"] for n in view["nodes"]}
+    facility = min(view["nodes"], key=lambda n: (degree[n["id"]] < 2, degree[n["id"]], n["id"]))
     mine = {e["id"] for e in view["edges"] if facility["id"] in (e["source"], e["target"])}
     page.get_by_role("combobox", name="Find a facility").fill(facility["name"].lower())
     page.get_by_role("button", name="Find", exact=True).click()
@@ -169,7 +178,8 @@ def test_the_network_search_finds_a_facility_and_its_exchanges(
     )
     graph = page.get_by_role("figure", name=re.compile("Exchange network of"))
     page.wait_for_function(
-        "() => document.getElementById('network').data.some((t) => (t.meta || []).includes('found'))"
+        "() => document.getElementById('network').data"
+        ".some((t) => (t.meta || []).includes('found'))"
     )
     traces = plotted(graph)
     shown = {f for t in traces if t["name"].startswith("Exchange of ") for f in t["meta"]}

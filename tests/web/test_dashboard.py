@@ -101,9 +101,10 @@ def test_overview_load_times_of_harbour_and_kwinana(page: Any, artifacts: Path) 
         expect(page.locator("#cluster-description")).to_have_text(
             example_overview(name)["description"]
         )
+        maps = page.get_by_role("figure", name=re.compile("map of the", re.IGNORECASE))
         drawn = [
             site
-            for figure in page.get_by_role("figure", name=re.compile("map of the", re.IGNORECASE)).all()
+            for figure in maps.all()
             for t in plotted(figure)
             for site in t.get("customdata", [])
         ]

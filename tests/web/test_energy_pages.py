@@ -1,8 +1,9 @@
 """The Energy and Benefit-sharing pages in headless Chromium, for the harbour cluster's first 24
 hours: the charts and their tables agree with the server's answer (computed once per process,
-so the page and the test see the same figures; the charts' data read off plotly.js), the
-congested hours marked on the connection chart are the ones the dispatch counts, and every method's shares add up to the saving shown.
-Without a browser: the answers themselves, and the refusals the endpoints declare."""
+so the page and the test see the same figures; the charts' data are read off plotly.js), the
+congested hours marked on the connection chart are the ones the dispatch counts, and every
+method's shares add up to the saving shown. Without a browser: the answers themselves, and the
+refusals the endpoints declare."""
 
 from __future__ import annotations
 

@@ -247,9 +247,7 @@ def test_picking_a_resource_draws_its_sankey_and_table(page: Any, artifacts: Pat
     assert sorted(drawn_flows(traces, "Exchange of steam")) == sorted(f["id"] for f in flows)
     (labels,) = (t for t in traces if t["name"] == "Quantities of the shown exchanges")
     assert len(labels["text"]) == len(steam["flows"])
-    sankey.screenshot(
-        path=artifacts / "symbiosis-kwinana-sankey-steam.png"
-    )
+    sankey.screenshot(path=artifacts / "symbiosis-kwinana-sankey-steam.png")
 
 
 @needs_browser
