@@ -59,7 +59,8 @@ function siteTraces(data, sites, place, width, legend) {
 
 function mapLayout(width, height, scale_km, scale_px, shapes, notes) {
   const y = height - 24;
-  return { uirevision: "map", dragmode: "pan", hovermode: "closest", plot_bgcolor: "#eef5fb", margin: { l: 4, r: 4, t: 64, b: 4 },
+  return { uirevision: "map", dragmode: "pan", hovermode: "closest", plot_bgcolor: "#eef5fb", margin: { l: 4, r: 4, t: 40, b: 4 },
+    legend: { orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "top" },
     xaxis: { visible: false, range: [0, width] }, yaxis: { visible: false, range: [height, 0], scaleanchor: "x" },
     shapes: [...shapes, { type: "line", x0: 20, x1: 20 + scale_px, y0: y, y1: y, line: { color: INK, width: 3 } }],
     annotations: [...notes, { x: 20 + scale_px / 2, y: y - 10, text: scale_km + " km", showarrow: false, font: { color: INK } },
