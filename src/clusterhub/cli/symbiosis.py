@@ -73,6 +73,7 @@ def network(
     write_json(
         json,
         {
+            "cluster": cluster.name,
             "facilities": len(net.facilities),
             "flows": len(net.flows),
             "degree": {f: {"in": d[0], "out": d[1]} for f, d in m.degree.items()},
@@ -196,7 +197,7 @@ def impact_command(
         + (f" ({unknown} purchases of unknown quantity not counted)" if unknown else "")
         + f"; outputs left without a taker: {left or 'none'}"
     )
-    payload = impact_payload(result)
+    payload = {"cluster": cluster.name, **impact_payload(result)}
     payload["replacements"] = finite({k: [asdict(m) for m in v] for k, v in options.items()})
     write_json(json, payload)
 
@@ -255,6 +256,7 @@ def criticality_command(
     write_json(
         json,
         {
+            "cluster": cluster.name,
             **scope_payload(ranking.scope),
             "market": market_payload(ranking.market),
             "rows": [asdict(r) for r in ranking],

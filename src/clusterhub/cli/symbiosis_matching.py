@@ -82,7 +82,7 @@ def match_command(
         key=lambda m: -m.score,
     )
     console.print(match_table(f"{cluster.name}: best new match of each output", best[:30]))
-    payload: dict[str, Any] = {"matches": {k: [asdict(m) for m in v] for k, v in found.items()}}
+    payload: dict[str, Any] = {"cluster": cluster.name, "matches": {k: [asdict(m) for m in v] for k, v in found.items()}}
     if evaluate_matcher:
         result = evaluate(cluster)
         console.print(
@@ -139,7 +139,7 @@ def plan_command(
             "left out, their status says they do not run: "
             + ", ".join(f"{k} ({v})" for k, v in sorted(plan.left_out.items()))
         )
-    write_json(json, asdict(plan))
+    write_json(json, {"cluster": cluster.name, **asdict(plan)})
 
 
 def entrant_command(
@@ -165,6 +165,7 @@ def entrant_command(
         json,
         finite(
             {
+                "cluster": cluster.name,
                 "participant": fit.participant,
                 "absorbs": {k: [asdict(m) for m in v] for k, v in fit.absorbs.items()},
                 "supplies": {k: [asdict(m) for m in v] for k, v in fit.supplies.items()},
