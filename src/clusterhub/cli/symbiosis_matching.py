@@ -82,7 +82,10 @@ def match_command(
         key=lambda m: -m.score,
     )
     console.print(match_table(f"{cluster.name}: best new match of each output", best[:30]))
-    payload: dict[str, Any] = {"cluster": cluster.name, "matches": {k: [asdict(m) for m in v] for k, v in found.items()}}
+    payload: dict[str, Any] = {
+        "cluster": cluster.name,
+        "matches": {k: [asdict(m) for m in v] for k, v in found.items()},
+    }
     if evaluate_matcher:
         result = evaluate(cluster)
         console.print(
