@@ -101,3 +101,21 @@ def test_validate_json_writes_every_problem_of_an_invalid_file(small: Path, tmp_
     assert first["line"] == 26
     assert first["message"].endswith("expected a number >= 0, got -5")
     assert "links[0].target" in result.output  # the terminal shows both too
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["symbiosis", "network", "kalundborg"],
+        ["symbiosis", "match", "kalundborg", "--top", "1"],
+        ["symbiosis", "plan", "kalundborg"],
+        ["symbiosis", "impact", "kalundborg", "--shutdown", "asnaes"],
+        ["symbiosis", "criticality", "kalundborg"],
+    ],
+)
+def test_symbiosis_json_names_the_cluster(args: list[str], tmp_path: Path) -> None:
+    """Issue 16 item 9: a --json file read on its own says which cluster it describes."""
+    out = tmp_path / "out.json"
+    result = runner.invoke(app, [*args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["cluster"] == load_example("kalundborg").name

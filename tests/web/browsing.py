@@ -107,3 +107,19 @@ def violations(
         + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
         for v in results.response["violations"]
     ]
+
+
+def plotted(figure: Any) -> list[dict[str, Any]]:
+    """The traces of the chart in ``figure`` (a ``<figure>`` locator) as plotly.js holds them on
+    its plot element (``data``), once the chart says it is drawn."""
+    assert expect is not None
+    expect(figure).to_have_attribute("data-drawn", "true")
+    traces: list[dict[str, Any]] = figure.locator(".js-plotly-plot").evaluate(
+        "(plot) => JSON.parse(JSON.stringify(plot.data))"
+    )
+    return traces
+
+
+def points(traces: list[dict[str, Any]], kind: str = "bar") -> int:
+    """How many values the traces of type ``kind`` draw (bars, markers), gaps left out."""
+    return sum(sum(v is not None for v in t["y"]) for t in traces if t["type"] == kind)

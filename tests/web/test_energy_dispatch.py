@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from browsing import expect, needs_browser, sign_in
+from browsing import expect, needs_browser, plotted, points, sign_in
 
 from clusterhub.energy import DispatchOptions, compare
 from clusterhub.errors import InputError, ModelError, NotFound
@@ -260,12 +260,14 @@ def _check_carriers(page: Any, view: dict[str, Any], mode: str) -> None:
         expect(section).to_have_attribute("data-mode", mode)
         if carrier["idle"]:  # nothing to chart: said in words
             expect(section.locator("p.idle")).to_contain_text("Nothing was supplied or used")
-            expect(section.get_by_role("img")).to_have_count(0)
+            expect(section.get_by_role("figure")).to_have_count(0)
             continue
         name = carrier["name"]
-        chart = section.get_by_role("img", name=f"{name} supply by source, {what}, ")
-        expect(chart.locator("rect.bar")).to_have_count(hours * len(run["supply"]))
-        expect(chart.locator("polyline.limit")).to_have_count(1)  # the demand served
+        chart = section.get_by_role("figure", name=f"{name} supply by source, {what}, ")
+        traces = plotted(chart)
+        assert points(traces) == hours * len(run["supply"])
+        served = [t for t in traces if t["name"] == "Demand served"]  # the dashed line
+        assert [t["y"] for t in served] == [run["served_mw"]]
         supply, use = (
             section.get_by_role("table", name=f"{name} {kind} per hour (MW), {what}",
                                 include_hidden=True)
@@ -278,8 +280,8 @@ def _check_carriers(page: Any, view: dict[str, Any], mode: str) -> None:
         expect(supply.locator("tbody tr").nth(last).locator("td").last).to_have_text(
             f"{total:,.1f}"
         )
-        served = use.locator("tbody tr").nth(last).locator("td").nth(1)
-        expect(served).to_have_text(f"{run['served_mw'][last]:,.1f}")
+        cell = use.locator("tbody tr").nth(last).locator("td").nth(1)
+        expect(cell).to_have_text(f"{run['served_mw'][last]:,.1f}")
 
 
 @needs_browser
@@ -306,8 +308,8 @@ def test_a_chosen_window_shows_progress_then_every_carrier(
     expect(page.get_by_label("Start date")).to_have_value(WINDOWS[name].isoformat())
     _check_carriers(page, view, "joint")
     for c in view["connections"]:
-        chart = page.locator(f"section[data-connection='{c['id']}']").get_by_role("img")
-        expect(chart.locator("rect.bar")).to_have_count(48)
+        chart = page.locator(f"section[data-connection='{c['id']}']").get_by_role("figure")
+        assert points(plotted(chart)) == 48
     costs = page.get_by_role("table", name=re.compile("Cost per participant, 48 hours from"))
     expect(costs.locator("tbody tr").last.locator("td").nth(2)).to_have_text(
         f"{round(view['joint_cost_eur']):,}"

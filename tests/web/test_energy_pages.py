@@ -1,8 +1,9 @@
 """The Energy and Benefit-sharing pages in headless Chromium, for the harbour cluster's first 24
 hours: the charts and their tables agree with the server's answer (computed once per process,
-so the page and the test see the same figures), the congested hours marked on the connection
-chart are the ones the dispatch counts, and every method's shares add up to the saving shown.
-Without a browser: the answers themselves, and the refusals the endpoints declare."""
+so the page and the test see the same figures; the charts' data are read off plotly.js), the
+congested hours marked on the connection chart are the ones the dispatch counts, and every
+method's shares add up to the saving shown. Without a browser: the answers themselves, and the
+refusals the endpoints declare."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import expect, needs_browser, sign_in
+from browsing import expect, needs_browser, plotted, points, sign_in
 
 from clusterhub.errors import Conflict
 from clusterhub.web.energy import METHODS, energy_view, sharing_view
@@ -73,8 +74,8 @@ def test_energy_page_draws_the_dispatch_the_connections_and_the_costs(
     assert expect is not None
     expect(page.get_by_role("heading", level=1)).to_have_text("Energy · Harbour energy cluster")
     expect(page.get_by_role("link", name="Energy")).to_have_attribute("aria-current", "page")
-    supply = page.get_by_role("img", name=re.compile("Electricity supply by source"))
-    expect(supply.locator("rect.bar")).to_have_count(24 * len(view["supply"]["series"]))
+    supply = page.get_by_role("figure", name=re.compile("Electricity supply by source"))
+    assert points(plotted(supply)) == 24 * len(view["supply"]["series"])
     rows = page.get_by_role(
         "table", name=re.compile("Electricity supply per hour"), include_hidden=True
     )
@@ -84,14 +85,16 @@ def test_energy_page_draws_the_dispatch_the_connections_and_the_costs(
 
     for c in view["connections"]:
         section = page.locator(f"section[data-connection='{c['id']}']")
-        chart = section.get_by_role("img", name=re.compile("Import through"))
-        expect(chart.locator("rect.bar")).to_have_count(24)
-        expect(chart.locator("rect.bar.marked")).to_have_count(round(c["congested_hours"]))
-        expect(chart.locator("text.mark")).to_have_count(round(c["congested_hours"]))
+        chart = section.get_by_role("figure", name=re.compile("Import through"))
+        traces = plotted(chart)
+        assert points(traces) == 24
+        expect(chart.locator(".barlayer .point")).to_have_count(24)  # drawn, not only given
+        (bars,) = (t for t in traces if t["type"] == "bar")
+        red = [i for i, colour in enumerate(bars["marker"]["color"]) if colour == "#a40e26"]
+        (crosses,) = (t for t in traces if t["name"].startswith("Congested hour"))
         expect(section.locator(".congested-count")).to_have_text(str(round(c["congested_hours"])))
-        marked = [int(i) for i in chart.locator("rect.bar.marked").evaluate_all(
-            "bars => bars.map((b) => b.dataset.index)")]  # fmt: skip
-        assert marked == [i for i, congested in enumerate(c["congested"]) if congested]
+        assert red == crosses["meta"] == [i for i, on in enumerate(c["congested"]) if on]
+        assert len(red) == round(c["congested_hours"])
         table = section.get_by_role("table", name=re.compile("Import through"), include_hidden=True)
         yes = table.locator("tbody tr", has=page.locator("td", has_text=re.compile("^yes$")))
         expect(yes).to_have_count(round(c["congested_hours"]))
@@ -106,8 +109,8 @@ def test_energy_page_draws_the_dispatch_the_connections_and_the_costs(
     first = view["costs"][0]
     expect(costs.locator("tbody tr").first).to_contain_text(f"{round(first['standalone_eur']):,}")
     shown = [c for c in view["costs"] if c["standalone_eur"] or c["joint_eur"]]
-    bars = page.get_by_role("img", name=re.compile("Cost per participant over 24 hours"))
-    expect(bars.locator("rect.bar")).to_have_count(2 * len(shown))
+    bars = page.get_by_role("figure", name=re.compile("Cost per participant over 24 hours"))
+    assert points(plotted(bars)) == 2 * len(shown)
     page.screenshot(path=artifacts / "energy-harbour.png", full_page=True)
 
 
@@ -138,8 +141,8 @@ def test_sharing_page_shows_each_methods_split_and_its_stability(
         expect(statement.locator("h3")).to_contain_text(
             "stable" if allocation["stable"] else "not stable"
         )
-    chart = page.get_by_role("img", name="Share of the saving per participant by method")
-    expect(chart.locator("rect.bar")).to_have_count(len(METHODS) * len(view["players"]))
+    chart = page.get_by_role("figure", name="Share of the saving per participant by method")
+    assert points(plotted(chart)) == len(METHODS) * len(view["players"])
     page.screenshot(path=artifacts / "sharing-harbour.png", full_page=True)
 
 

@@ -12,13 +12,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import expect, needs_browser, sign_in, violations
+from browsing import expect, needs_browser, plotted, sign_in, violations
 
 from clusterhub.errors import Conflict, InputError
 from clusterhub.examples import load_example
 from clusterhub.symbiosis import build_network
 from clusterhub.symbiosis.impact import BUFFER_DAYS
 from clusterhub.web.symbiosis import MAX_DAYS, shutdown_view, symbiosis_view
+
+
+def drawn_flows(traces: list[dict[str, Any]], shown: str = "") -> list[str]:
+    """The exchanges the network's arrows draw (those of the traces named ``shown``...)."""
+    return [
+        flow
+        for t in traces
+        if t["mode"] == "lines+markers" and t["name"].startswith(shown)
+        for flow in t["meta"]
+    ]
+
+
+def facilities(traces: list[dict[str, Any]]) -> dict[str, str]:
+    """Every facility drawn on the network, with its state ("down", "hit", "found" or "")."""
+    return {
+        n: state
+        for t in traces
+        if t["name"].startswith("Facility")
+        for n, state in zip(t["customdata"], t["meta"], strict=True)
+    }
 
 
 def receivers_of(facility: str) -> set[str]:
@@ -184,13 +204,13 @@ def test_symbiosis_page_draws_the_network_and_lists_the_same_exchanges(
         "Industrial symbiosis · " + view["title"]
     )
     expect(page.get_by_role("link", name="Symbiosis")).to_have_attribute("aria-current", "page")
-    graph = page.get_by_role("img", name=re.compile("Exchange network of"))
-    expect(graph.locator("g.node")).to_have_count(len(view["nodes"]))
-    expect(graph.locator("path.edge")).to_have_count(len(view["edges"]))
-    expect(graph.locator("desc")).to_contain_text(f"joined by {len(view['edges'])} exchanges")
+    graph = page.get_by_role("figure", name=re.compile("Exchange network of"))
+    traces = plotted(graph)
+    assert sorted(facilities(traces)) == sorted(n["id"] for n in view["nodes"])
+    expect(graph.locator("figcaption")).to_contain_text(f"joined by {len(view['edges'])} exchanges")
     rows = page.get_by_role("table", name=re.compile(r"^Exchanges \(162\)"), include_hidden=True)
     expect(rows.locator("tbody tr")).to_have_count(len(view["edges"]))
-    drawn = graph.locator("path.edge").evaluate_all("paths => paths.map((p) => p.dataset.flow)")
+    drawn = drawn_flows(traces)
     listed = rows.locator("tbody tr td:first-child").all_text_contents()
     assert sorted(drawn) == sorted(listed) == sorted(e["id"] for e in view["edges"])
     expect(page.locator("#exchange-count")).to_have_text("162")
@@ -204,9 +224,10 @@ def test_picking_a_resource_draws_its_sankey_and_table(page: Any, artifacts: Pat
     assert expect is not None
     steam = next(s for s in view["sankey"] if s["resource"] == "steam")
     page.get_by_label("Resource", exact=True).select_option("steam")
-    sankey = page.get_by_role("img", name=re.compile("Flows of steam"))
-    expect(sankey.locator("path.band")).to_have_count(len(steam["flows"]))
-    expect(sankey.locator("rect.sankey-node")).to_have_count(
+    sankey = page.get_by_role("figure", name=re.compile("Flows of steam"))
+    (trace,) = plotted(sankey)
+    expect(sankey.locator(".sankey-link")).to_have_count(len(steam["flows"]))
+    expect(sankey.locator(".sankey-node")).to_have_count(
         len(steam["sources"]) + len(steam["targets"])
     )
     grid = page.get_by_role("table", name="Flows of steam (MWh a year)")
@@ -214,18 +235,19 @@ def test_picking_a_resource_draws_its_sankey_and_table(page: Any, artifacts: Pat
     expect(grid.locator("tbody tr").last.locator("td").nth(2)).to_have_text(
         f"{round(steam['total']):,}"
     )
-    # bands as wide as their quantities: the widest carries the largest flow
-    heights = sankey.locator("path.band").evaluate_all(
-        "bands => bands.map((b) => [Number(b.dataset.quantity), b.getBBox().height])"
+    # bands as wide as their quantities (plotly.js draws each link as wide as its value)
+    flows = [view["edges"][k] for k in steam["flows"]]
+    assert trace["meta"] == [f["id"] for f in flows]
+    assert trace["link"]["value"] == [f["quantity"] for f in flows]
+    graph = page.get_by_role("figure", name=re.compile("Exchange network of"))
+    page.wait_for_function(  # the network redrawn with steam's exchanges in colour
+        "() => document.getElementById('network').data.some((t) => t.name === 'Exchange of steam')"
     )
-    biggest = max(heights, key=lambda h: h[0])
-    assert biggest[1] == pytest.approx(max(h[1] for h in heights), abs=0.5)
-    graph = page.get_by_role("img", name=re.compile("Exchange network of"))
-    expect(graph.locator("path.edge.on")).to_have_count(len(steam["flows"]))
-    expect(graph.locator("text.edge-label")).to_have_count(len(steam["flows"]))
-    page.get_by_role("img", name=re.compile("Flows of steam")).screenshot(
-        path=artifacts / "symbiosis-kwinana-sankey-steam.png"
-    )
+    traces = plotted(graph)
+    assert sorted(drawn_flows(traces, "Exchange of steam")) == sorted(f["id"] for f in flows)
+    (labels,) = (t for t in traces if t["name"] == "Quantities of the shown exchanges")
+    assert len(labels["text"]) == len(steam["flows"])
+    sankey.screenshot(path=artifacts / "symbiosis-kwinana-sankey-steam.png")
 
 
 @needs_browser
@@ -254,9 +276,13 @@ def test_a_shutdown_shows_the_losses_and_the_replacements(page: Any, artifacts: 
     offered = [c for r in result["replacements"] for c in r["candidates"]]
     assert shown == [c["supplier_name"] + " from " + label[c["facility"]] for c in offered]
     assert "csbp-kwinana" not in {c["facility"] for c in offered}
-    graph = page.get_by_role("img", name=re.compile("Exchange network of"))
-    expect(graph.locator("g.node[data-state=down]")).to_have_count(1)
-    expect(graph.locator("g.node[data-state=hit]")).to_have_count(len(result["losses"]))
+    graph = page.get_by_role("figure", name=re.compile("Exchange network of"))
+    page.wait_for_function(
+        "() => document.getElementById('network').data.some((t) => (t.meta || []).includes('down'))"
+    )
+    states = list(facilities(plotted(graph)).values())
+    assert states.count("down") == 1
+    assert states.count("hit") == len(result["losses"])
     page.screenshot(path=artifacts / "symbiosis-kwinana-shutdown.png", full_page=True)
     assert violations(page, "#shutdown-result", contrast=False) == []
 
@@ -302,8 +328,9 @@ def test_the_page_draws_kalundborg_too(page: Any, artifacts: Path) -> None:
     sign_in(page, "acme-analyst", "/web/symbiosis?cluster=kalundborg")
     view = symbiosis_view("kalundborg")
     assert expect is not None
-    graph = page.get_by_role("img", name="Exchange network of " + view["title"])
-    expect(graph.locator("g.node")).to_have_count(len(view["nodes"]))
-    expect(graph.locator("path.edge")).to_have_count(20)
+    graph = page.get_by_role("figure", name="Exchange network of " + view["title"])
+    traces = plotted(graph)
+    assert len(facilities(traces)) == len(view["nodes"])
+    assert len(drawn_flows(traces)) == 20
     expect(page.locator("#exchange-count")).to_have_text("20")
     page.screenshot(path=artifacts / "symbiosis-kalundborg.png", full_page=True)

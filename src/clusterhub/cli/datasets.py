@@ -8,19 +8,13 @@ operator only acts for that user, next to the service, as ``clusterhub ingest se
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from clusterhub.cli.output import Table
-
-if TYPE_CHECKING:
-    pass
-
-from clusterhub.cli.ingest import UserOption
-from clusterhub.cli.output import console, write_json
-from clusterhub.cli.service import UrlOption, subject_of, transaction
+from clusterhub.cli.options import JsonOption, UrlOption, UserOption
+from clusterhub.cli.output import Table, console, write_json
+from clusterhub.cli.service import member_transaction
 from clusterhub.errors import InputError, Problem
 
 __all__ = ["app", "parse_columns"]
@@ -28,9 +22,6 @@ __all__ = ["app", "parse_columns"]
 app = typer.Typer(help="A tenant's datasets: create (columns and units), list, show, versions.")
 
 COLUMN_TYPES = ("number", "text", "time")
-JsonOption = Annotated[
-    Path | None, typer.Option("--json", help="write the machine-readable result to PATH")
-]
 
 
 def parse_columns(specs: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -79,13 +70,11 @@ def create(
     json: JsonOption = None,
 ) -> None:
     """Create a dataset of the user's tenant, judged and audited like the API's POST."""
-    from clusterhub.service import data, identity
+    from clusterhub.service import data
 
     columns, units = parse_columns(column)
     chosen = kind or ("timeseries" if "time" in columns.values() else "table")
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         dataset = data.create_dataset(
             session, subject, name, chosen, columns, mode=mode, key=key, units=units
         )
@@ -101,11 +90,9 @@ def create(
 @app.command("list")
 def list_(user: UserOption, url: UrlOption = None, json: JsonOption = None) -> None:
     """The datasets of the user's tenant: columns with units, mode, how many versions."""
-    from clusterhub.service import catalogue, identity
+    from clusterhub.service import catalogue
 
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         found = catalogue.datasets_of(session, subject)
     table = Table("name", "kind", "columns", "mode", "versions")
     for entry in found:
@@ -123,11 +110,9 @@ def show(
     json: JsonOption = None,
 ) -> None:
     """One dataset of the user's tenant: id, kind, columns with units, mode, versions."""
-    from clusterhub.service import catalogue, identity
+    from clusterhub.service import catalogue
 
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         entry = catalogue.dataset_named(session, subject, name)
     table = Table("field", "value", show_header=False)
     for field in ("id", "name", "kind", "mode", "versions", "created_at"):
@@ -147,11 +132,9 @@ def versions(
     json: JsonOption = None,
 ) -> None:
     """Every version of one dataset of the user's tenant, oldest first, without its rows."""
-    from clusterhub.service import catalogue, identity
+    from clusterhub.service import catalogue
 
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         found = catalogue.versions_of(session, subject, name)
     table = Table("version", "created", "by", "rows", "sha256")
     for entry in found:

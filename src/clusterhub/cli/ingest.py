@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from clusterhub.cli.options import UrlOption, UserOption
 from clusterhub.cli.output import Table, console, write_json
-from clusterhub.cli.service import UrlOption, subject_of, transaction
+from clusterhub.cli.service import member_transaction, transaction
 from clusterhub.errors import InputError, NotFound
 
 if TYPE_CHECKING:
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 app = typer.Typer(help="Send files, watch receipts, replay dead letters.")
-
-UserOption = Annotated[str, typer.Option("--as", help="the tenant user acting (e.g. acme-admin)")]
 
 
 def _show(receipt: Receipt) -> None:
@@ -63,14 +62,11 @@ def send(
     """Send a file through the pipeline as ``--as`` user; exit 1 when it is rejected."""
     from clusterhub.ingest import Message, submit
     from clusterhub.ingest.parse import media_type_of
-    from clusterhub.service import identity
 
     media = media_type_of(file.name, None)
     if media is None:
         raise InputError.single("a .csv, .xlsx or .json file", file.name, file=str(file))
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         receipt = submit(session, subject, Message(
             channel="file", target=tenant or subject.tenant or "", dataset=dataset,
             payload=file.read_bytes(), media_type=media, sender=user, idempotency_key=key,
@@ -95,13 +91,10 @@ def list_receipts(
 
 def _receipts(user: str, *, watch: bool, interval: float, url: str | None) -> None:
     from clusterhub.ingest import receipts
-    from clusterhub.service import identity
 
     seen: set[str] = set()
     while True:
-        with transaction(url) as session:
-            subject = subject_of(session, user)
-            identity.enter_tenant(session, subject)
+        with member_transaction(url, user) as (session, subject):
             found = receipts(session, subject)
         fresh = [r for r in reversed(found) if r.id not in seen]
         if not watch:
@@ -122,11 +115,8 @@ def _receipts(user: str, *, watch: bool, interval: float, url: str | None) -> No
 def list_dead_letters(user: UserOption, url: UrlOption = None) -> None:
     """Rejected messages of the user's tenant, not yet replayed, with their reasons."""
     from clusterhub.ingest import dead_letters
-    from clusterhub.service import identity
 
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         letters = dead_letters(session, subject)
     table = Table("id", "received", "channel", "dataset", "reason")
     for letter in letters:
@@ -143,12 +133,9 @@ def replay_letters(
 ) -> None:
     """Send dead letters through the pipeline again, after the dataset or the data was fixed."""
     from clusterhub.ingest import dead_letters, replay
-    from clusterhub.service import identity
 
     failed = 0
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         chosen = letter or [d["id"] for d in dead_letters(session, subject)]
         for one in chosen:
             try:
@@ -171,11 +158,8 @@ app.add_typer(sender_app, name="sender")
 def sender_add(address: str, user: UserOption, url: UrlOption = None) -> None:
     """Register ``address`` as a sender of the user's tenant (a member admin)."""
     from clusterhub.ingest import senders
-    from clusterhub.service import identity
 
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         stored = senders.register_sender(session, subject, address)
     console.print(f"{stored} now sends for {subject.tenant}")
 
@@ -184,11 +168,8 @@ def sender_add(address: str, user: UserOption, url: UrlOption = None) -> None:
 def sender_remove(address: str, user: UserOption, url: UrlOption = None) -> None:
     """Stop accepting mail from ``address``."""
     from clusterhub.ingest import senders
-    from clusterhub.service import identity
 
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         senders.remove_sender(session, subject, address)
     console.print(f"{address} no longer sends for {subject.tenant}")
 
@@ -197,11 +178,8 @@ def sender_remove(address: str, user: UserOption, url: UrlOption = None) -> None
 def sender_list(user: UserOption, url: UrlOption = None) -> None:
     """The user's tenant's registered senders."""
     from clusterhub.ingest import senders
-    from clusterhub.service import identity
 
-    with transaction(url) as session:
-        subject = subject_of(session, user)
-        identity.enter_tenant(session, subject)
+    with member_transaction(url, user) as (session, subject):
         for address in senders.senders_of(session, subject):
             console.print(address)
 

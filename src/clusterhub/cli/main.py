@@ -20,6 +20,7 @@ from clusterhub.cli.datasets import app as dataset_app
 from clusterhub.cli.db import app as db_app
 from clusterhub.cli.examples import app as examples_app
 from clusterhub.cli.ingest import app as ingest_app
+from clusterhub.cli.options import FileArgument, JsonOption, UrlOption
 from clusterhub.cli.output import console, errors, write_json
 from clusterhub.cli.service import audit_app, key_app, serve, tenant_app, user_app
 from clusterhub.cli.symbiosis import app as symbiosis_app
@@ -70,17 +71,6 @@ app.add_typer(audit_app, name="audit")
 app.command()(serve)
 app.add_typer(dataset_app, name="dataset")
 app.command()(versions)
-
-JsonOption = Annotated[
-    Path | None, typer.Option("--json", help="write the machine-readable result to PATH")
-]
-FileArgument = Annotated[
-    str, typer.Argument(help="a cluster file (YAML or JSON), or the name of a bundled example")
-]
-UrlOption = Annotated[
-    str | None,
-    typer.Option("--url", help="database URL (default: $CLUSTERHUB_DATABASE_URL or SQLite)"),
-]
 
 
 @app.command()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from clusterhub.cli.options import UrlOption
 from clusterhub.cli.output import console, shown_url, write_json
 from clusterhub.collab import Role
 from clusterhub.errors import InputError, NotFound
@@ -26,11 +27,15 @@ if TYPE_CHECKING:
 
 # The service, storage and SQLAlchemy load inside each command: `clusterhub --help` needs none.
 
-__all__ = ["audit_app", "key_app", "serve", "tenant_app", "user_app"]
-
-UrlOption = Annotated[
-    str | None,
-    typer.Option("--url", help="database URL (default: $CLUSTERHUB_DATABASE_URL or SQLite)"),
+__all__ = [
+    "audit_app",
+    "key_app",
+    "member_transaction",
+    "serve",
+    "subject_of",
+    "tenant_app",
+    "transaction",
+    "user_app",
 ]
 
 tenant_app = typer.Typer(help="Tenants of the data service (one per participant).")
@@ -65,6 +70,19 @@ def subject_of(session: Session, username: str) -> Subject:
         return identity.subject_of_user(session, username)
     except NotFound:
         raise InputError.single("an enabled user of a tenant", username, path="--as") from None
+
+
+@contextmanager
+def member_transaction(url: str | None, username: str) -> Iterator[tuple[Session, Subject]]:
+    """One transaction acting as the ``--as`` user, inside its tenant (on PostgreSQL, row-level
+    security then shows that tenant's rows and what is granted to it): what every command that
+    acts for a member runs in."""
+    from clusterhub.service import identity
+
+    with transaction(url) as session:
+        subject = subject_of(session, username)
+        identity.enter_tenant(session, subject)
+        yield session, subject
 
 
 @tenant_app.command("add")

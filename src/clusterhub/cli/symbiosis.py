@@ -1,31 +1,38 @@
-"""``clusterhub symbiosis``: the exchange network, one shutdown's impact, criticality (N-1)."""
+"""``clusterhub symbiosis``: the exchange network, one shutdown's impact, criticality (N-1).
+
+The commands that look for new exchanges and feed the registry (``match``, ``plan``,
+``entrant``, ``import``, ``classify``) are in ``symbiosis_matching`` and registered here, after
+these, on the same app.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from clusterhub.cli.options import FileArgument, JsonOption
 from clusterhub.cli.output import Table, console, write_json
+from clusterhub.cli.symbiosis_matching import (
+    classify_command,
+    entrant_command,
+    import_command,
+    match_command,
+    match_table,
+    plan_command,
+)
 
 if TYPE_CHECKING:
     from clusterhub.model import Cluster
-    from clusterhub.symbiosis import Impact, Match
+    from clusterhub.symbiosis import Impact, Market, Match, Network
 
 # The engine, the model and pandas load inside each command: `clusterhub --help` needs none.
 
 __all__ = ["app", "match_table", "replacement_options"]
 
 app = typer.Typer(help="Industrial symbiosis: the exchange network and what a shutdown does.")
-
-FileArgument = Annotated[
-    str, typer.Argument(help="a cluster file (YAML or JSON), or the name of a bundled example")
-]
-JsonOption = Annotated[
-    Path | None, typer.Option("--json", help="write the machine-readable result to PATH")
-]
 
 
 @app.command()
@@ -65,6 +72,7 @@ def network(
     write_json(
         json,
         {
+            "cluster": cluster.name,
             "facilities": len(net.facilities),
             "flows": len(net.flows),
             "degree": {f: {"in": d[0], "out": d[1]} for f, d in m.degree.items()},
@@ -107,6 +115,20 @@ RegionOption = Annotated[
 ]
 
 
+def _network_and_market(
+    file: str, region: str | None, table: Path | None, buyable: list[str] | None, default: float
+) -> tuple[Cluster, Network, Market]:
+    """The cluster, its exchange network and the market its options describe (the region by
+    default the cluster's country): what ``impact`` and ``criticality`` both start from."""
+    from clusterhub.cli.source import cluster_from
+    from clusterhub.cli.symbiosis_report import market_from_options
+    from clusterhub.symbiosis import build_network
+
+    cluster = cluster_from(file)
+    net = build_network(cluster)
+    return cluster, net, market_from_options(region or net.region, table, buyable, default)
+
+
 @app.command("impact")
 def impact_command(
     file: FileArgument,
@@ -123,23 +145,19 @@ def impact_command(
 ) -> None:
     """Who loses which input, how much and how soon when a facility stops, in one year; what
     is assumed bought in instead, at what cost and CO2e."""
-    from clusterhub import symbiosis
-    from clusterhub.cli.source import cluster_from
     from clusterhub.cli.symbiosis_report import (
         finite,
         impact_payload,
         impact_table,
-        market_from_options,
         market_line,
         purchases_table,
         unit_text,
         year_line,
     )
-    from clusterhub.symbiosis import Event, build_network
+    from clusterhub import symbiosis
+    from clusterhub.symbiosis import Event
 
-    cluster = cluster_from(file)
-    net = build_network(cluster)
-    assumed = market_from_options(region or net.region, market_table, buyable, market_default)
+    cluster, net, assumed = _network_and_market(file, region, market_table, buyable, market_default)
     event = Event(shutdown, "shutdown" if days is None else "suspension", days=days)
     result = symbiosis.impact(net, event, year=year, market=assumed)
     span = "for good" if days is None else f"for {days:g} days"
@@ -179,7 +197,7 @@ def impact_command(
         + (f" ({unknown} purchases of unknown quantity not counted)" if unknown else "")
         + f"; outputs left without a taker: {left or 'none'}"
     )
-    payload = impact_payload(result)
+    payload = {"cluster": cluster.name, **impact_payload(result)}
     payload["replacements"] = finite({k: [asdict(m) for m in v] for k, v in options.items()})
     write_json(json, payload)
 
@@ -209,20 +227,15 @@ def criticality_command(
 ) -> None:
     """Every running facility's shutdown in turn (N-1) in one year: ranked by the production
     it takes down elsewhere, then by the flows it disrupts."""
-    from clusterhub import symbiosis
-    from clusterhub.cli.source import cluster_from
     from clusterhub.cli.symbiosis_report import (
-        market_from_options,
         market_line,
         market_payload,
         scope_payload,
         year_line,
     )
-    from clusterhub.symbiosis import build_network
+    from clusterhub import symbiosis
 
-    cluster = cluster_from(file)
-    net = build_network(cluster)
-    assumed = market_from_options(region or net.region, market_table, buyable, market_default)
+    cluster, net, assumed = _network_and_market(file, region, market_table, buyable, market_default)
     ranking = symbiosis.criticality(net, year=year, market=assumed)
     when = f" in {ranking.year}" if ranking.year is not None else ""
     table = Table(title=f"{cluster.name}{when}: criticality (N-1)", title_justify="left")
@@ -243,6 +256,7 @@ def criticality_command(
     write_json(
         json,
         {
+            "cluster": cluster.name,
             **scope_payload(ranking.scope),
             "market": market_payload(ranking.market),
             "rows": [asdict(r) for r in ranking],
@@ -250,186 +264,8 @@ def criticality_command(
     )
 
 
-def _match_row(m: Match) -> list[str]:
-    benefit = "-" if m.net_benefit_eur is None else f"{m.net_benefit_eur:,.0f}"
-    co2 = "-" if m.avoided_co2e_t is None else f"{m.avoided_co2e_t:,.1f}"
-    short = {"resource": "res", "quality": "qual", "quantity": "qty", "distance": "dist",
-             "availability": "free", "timing": "time"}  # fmt: skip
-    why = " ".join(f"{short.get(k, k)} {v:.1f}" for k, v in m.parts.items())
-    return [
-        m.supplier,
-        m.receiver,
-        f"{m.score:.2f}",
-        why + (f"; via {m.treatment}" if m.treatment else ""),
-        f"{m.distance_km:.1f} km {m.mode}",
-        benefit,
-        co2,
-    ]
-
-
-def match_table(title: str, matches: list[Match]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("output", "input", "score", "why", "distance", "EUR/yr", "tCO2e/yr"):
-        table.add_column(column)
-    for m in matches:
-        table.add_row(*_match_row(m))
-    return table
-
-
-@app.command("match")
-def match_command(
-    file: FileArgument,
-    top: Annotated[int, typer.Option(help="candidates per stream")] = 5,
-    evaluate_matcher: Annotated[
-        bool,
-        typer.Option("--evaluate", help="also hide the known exchanges and measure recovery"),
-    ] = False,
-    json: JsonOption = None,
-) -> None:
-    """Candidate inputs for every output (and sources for every input) that is not exchanged
-    yet, with the score's parts, the annual net benefit and the avoided CO2e."""
-    from clusterhub.cli.source import cluster_from
-    from clusterhub.cli.symbiosis_report import finite
-    from clusterhub.symbiosis import evaluate, match
-
-    cluster = cluster_from(file)
-    found = match(cluster, top=top)
-    outputs = {s.id for _, s in cluster.iter_streams() if s.direction == "output"}
-    best = sorted(
-        (ms[0] for stream, ms in found.items() if stream in outputs and ms),
-        key=lambda m: -m.score,
-    )
-    console.print(match_table(f"{cluster.name}: best new match of each output", best[:30]))
-    payload: dict[str, Any] = {"matches": {k: [asdict(m) for m in v] for k, v in found.items()}}
-    if evaluate_matcher:
-        result = evaluate(cluster)
-        console.print(
-            f"held-out exchanges: {result.exchanges} (in {result.queries} outputs); "
-            + ", ".join(
-                f"precision@{k} {result.precision_at[k]:.2f} recall@{k} {result.recall_at[k]:.2f}"
-                for k in result.recall_at
-            )
-            + f"; {result.unreachable} not reachable (incompatible classes)"
-        )
-        payload["evaluation"] = asdict(result)
-    write_json(json, finite(payload))
-
-
-@app.command("plan")
-def plan_command(
-    file: FileArgument,
-    fixed_cost: Annotated[
-        float, typer.Option(help="EUR per year for each new link (makes it a MILP)")
-    ] = 0.0,
-    year: Annotated[
-        int | None,
-        typer.Option(help="the year whose exchanges exist (default: the latest described)"),
-    ] = None,
-    json: JsonOption = None,
-) -> None:
-    """The flows of largest total net benefit under supply and need (LP; MILP with a fixed
-    cost per new link), between facilities that run."""
-    from clusterhub.cli.source import cluster_from
-    from clusterhub.cli.symbiosis_report import unit_text
-    from clusterhub.symbiosis import plan_flows
-
-    cluster = cluster_from(file)
-    plan = plan_flows(cluster, fixed_cost_eur=fixed_cost, year=year)
-    table = Table(title=f"{cluster.name}: best allocation of flows", title_justify="left")
-    for column in ("output", "input", "quantity", "EUR/unit", "EUR/yr", "link"):
-        table.add_column(column)
-    for f in sorted(plan.flows, key=lambda f: -f.benefit_eur):
-        table.add_row(
-            f.supplier,
-            f.receiver,
-            f"{f.quantity:,.0f} {unit_text(f.unit)}",
-            f"{f.benefit_eur_per_unit:,.1f}",
-            f"{f.benefit_eur:,.0f}",
-            "existing" if f.existing else "new",
-        )
-    console.print(table)
-    console.print(
-        f"total net benefit EUR {plan.total_benefit_eur:,.0f}/yr with {plan.new_links} new "
-        f"links (fixed costs EUR {plan.fixed_cost_eur:,.0f}), from {plan.candidates} candidates"
-        + (f"; existing exchanges as of {plan.year}" if plan.year is not None else "")
-    )
-    if plan.left_out:
-        console.print(
-            "left out, their status says they do not run: "
-            + ", ".join(f"{k} ({v})" for k, v in sorted(plan.left_out.items()))
-        )
-    write_json(json, asdict(plan))
-
-
-@app.command("entrant")
-def entrant_command(
-    file: FileArgument,
-    facility: Annotated[Path, typer.Option(help="the newcomer: a participant as YAML or JSON")],
-    top: Annotated[int, typer.Option(help="candidates per stream")] = 5,
-    json: JsonOption = None,
-) -> None:
-    """What a new facility would find in the cluster: outputs its inputs could take and
-    inputs its outputs could feed."""
-    from clusterhub.cli.source import cluster_from
-    from clusterhub.cli.symbiosis_report import finite
-    from clusterhub.model.io import read_participant
-    from clusterhub.symbiosis import entrant
-
-    cluster = cluster_from(file)
-    fit = entrant(cluster, read_participant(facility), top=top)
-    absorbs = [m for ms in fit.absorbs.values() for m in ms]
-    supplies = [m for ms in fit.supplies.values() for m in ms]
-    console.print(match_table(f"{fit.participant} could take", absorbs))
-    console.print(match_table(f"{fit.participant} could supply", supplies))
-    write_json(
-        json,
-        finite(
-            {
-                "participant": fit.participant,
-                "absorbs": {k: [asdict(m) for m in v] for k, v in fit.absorbs.items()},
-                "supplies": {k: [asdict(m) for m in v] for k, v in fit.supplies.items()},
-            }
-        ),
-    )
-
-
-@app.command("import")
-def import_command(
-    file: FileArgument,
-    streams: Annotated[Path, typer.Option(help="the registry table: CSV or Excel (.xlsx)")],
-    out: Annotated[
-        Path, typer.Option(help="where to write the cluster with the streams added (YAML)")
-    ],
-    json: JsonOption = None,
-) -> None:
-    """Add the streams of a registry table to a cluster: every row checked (row and column
-    named), nothing written unless every row is right."""
-    from clusterhub.cli.source import cluster_from
-    from clusterhub.cli.symbiosis_report import read_table
-    from clusterhub.model.io import write_cluster
-    from clusterhub.symbiosis import add_streams, streams_from_table
-
-    cluster = cluster_from(file)
-    table = read_table(streams)
-    added = streams_from_table(table, file=str(streams), cluster=cluster)
-    written = write_cluster(add_streams(cluster, added), out)
-    console.print(f"{len(added)} streams added; wrote {', '.join(str(p) for p in written)}")
-    write_json(json, {"added": [s.id for s in added], "written": [str(p) for p in written]})
-
-
-@app.command("classify")
-def classify_command(
-    text: Annotated[str, typer.Argument(help='a description, e.g. "spent pickling liquor"')],
-    json: JsonOption = None,
-) -> None:
-    """The resource class a description names, and the closest List of Waste entries."""
-    from clusterhub import symbiosis
-
-    result = symbiosis.classify(text)
-    console.print(
-        f"{result.resource_class} (confidence {result.confidence:.2f}"
-        + (f"; from: {', '.join(result.because)})" if result.because else ")")
-    )
-    for code, _, description, similarity in result.ewc:
-        console.print(f"  EWC {code}  {description}  (similarity {similarity:.2f})")
-    write_json(json, asdict(result))
+app.command("match")(match_command)
+app.command("plan")(plan_command)
+app.command("entrant")(entrant_command)
+app.command("import")(import_command)
+app.command("classify")(classify_command)

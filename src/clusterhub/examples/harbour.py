@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.signal import lfilter
 
 from clusterhub.examples import load_packaged
-from clusterhub.model import Cluster, Horizon
+from clusterhub.model import Cluster, Horizon, ar1
 
 __all__ = [
     "FOLDER",
@@ -57,7 +56,7 @@ def horizon_index() -> pd.DatetimeIndex:
 def _ar1(rng: np.random.Generator, size: int, persistence: float) -> np.ndarray:
     """Unit-variance autocorrelated noise: weather and market moods last, they do not flicker."""
     shocks = rng.normal(size=size)
-    return np.asarray(lfilter([np.sqrt(1 - persistence**2)], [1.0, -persistence], shocks))
+    return ar1(shocks, persistence)
 
 
 def day_ahead_price(

@@ -18,6 +18,7 @@ from clusterhub.model.cluster import (
     Site,
 )
 from clusterhub.model.io import dumps, loads, read_cluster, validate_document, write_cluster
+from clusterhub.model.profiles import ar1
 from clusterhub.model.series import (
     DemandlibProfile,
     FileSeries,
@@ -60,6 +61,7 @@ __all__ = [
     "Stream",
     "TransportMode",
     "WindProfile",
+    "ar1",
     "dumps",
     "loads",
     "read_cluster",

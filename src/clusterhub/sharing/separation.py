@@ -77,6 +77,13 @@ def membership(masks: np.ndarray | Sequence[int], n: int) -> np.ndarray:
     )
 
 
+def _worst(excess: np.ndarray, allowed: np.ndarray, *, floor: float, limit: int) -> list[int]:
+    """Indices of at most ``limit`` allowed coalitions whose excess exceeds ``floor``, largest
+    excess first (ties in listed order): the answer of every exact search."""
+    order = np.argsort(-np.where(allowed, excess, -np.inf), kind="stable")
+    return [int(k) for k in order[:limit] if allowed[k] and excess[k] > floor]
+
+
 class Enumeration:
     """Every coalition's value computed once (Gray-code order), then each search is exact."""
 
@@ -104,8 +111,7 @@ class Enumeration:
         excess = self.values - self.matrix @ x
         allowed = ~np.isin(self.masks, np.asarray(list(skip), dtype=np.int64))
         allowed &= ~in_span(self.matrix, span)
-        order = np.argsort(-np.where(allowed, excess, -np.inf), kind="stable")
-        picked = [int(k) for k in order[:limit] if allowed[k] and excess[k] > floor]
+        picked = _worst(excess, allowed, floor=floor, limit=limit)
         return Search(
             found=tuple(int(self.masks[k]) for k in picked),
             excess=tuple(float(excess[k]) for k in picked),
@@ -146,8 +152,7 @@ class TableSearch:
         skipped = set(skip)
         allowed = np.array([m not in skipped and m != self.grand for m in masks])
         allowed &= ~in_span(matrix, span)
-        order = np.argsort(-np.where(allowed, excess, -np.inf), kind="stable")
-        picked = [int(k) for k in order[:limit] if allowed[k] and excess[k] > floor]
+        picked = _worst(excess, allowed, floor=floor, limit=limit)
         exhaustive = unlisted not in set(self.masks) and bool(allowed[-1])
         return Search(
             found=tuple(masks[k] for k in picked),

@@ -126,9 +126,10 @@ def _latest(session: Session, cluster_id: int) -> ClusterVersionRow | None:
     ).one_or_none()
 
 
-def _stored_as(session: Session, digest: str) -> ClusterVersion | None:
-    """The latest version of another key holding exactly this content, if one does: content
-    stored once under one key, whichever command (``demo``, ``import``) stored it first."""
+def _latest_versions(session: Session, *, digest: str | None = None) -> list[ClusterVersion]:
+    """The latest version of every stored cluster, by key; with ``digest``, the first of those
+    holding exactly that content: what listing the clusters and finding content stored under
+    another key both read."""
     newest = (
         sa.select(
             ClusterVersionRow.cluster_id, sa.func.max(ClusterVersionRow.version).label("version")
@@ -136,7 +137,7 @@ def _stored_as(session: Session, digest: str) -> ClusterVersion | None:
         .group_by(ClusterVersionRow.cluster_id)
         .subquery()
     )
-    found = session.execute(
+    query = (
         sa.select(ClusterRow.key, ClusterVersionRow)
         .join(ClusterVersionRow, ClusterVersionRow.cluster_id == ClusterRow.id)
         .join(
@@ -144,11 +145,18 @@ def _stored_as(session: Session, digest: str) -> ClusterVersion | None:
             (newest.c.cluster_id == ClusterVersionRow.cluster_id)
             & (newest.c.version == ClusterVersionRow.version),
         )
-        .where(ClusterVersionRow.sha256 == digest)
         .order_by(ClusterRow.key)
-        .limit(1)
-    ).first()
-    return None if found is None else _summary(found[0], found[1])
+    )
+    if digest is not None:
+        query = query.where(ClusterVersionRow.sha256 == digest).limit(1)
+    return [_summary(key, row) for key, row in session.execute(query)]
+
+
+def _stored_as(session: Session, digest: str) -> ClusterVersion | None:
+    """The latest version of another key holding exactly this content, if one does: content
+    stored once under one key, whichever command (``demo``, ``import``) stored it first."""
+    found = _latest_versions(session, digest=digest)
+    return found[0] if found else None
 
 
 def _import_once(
@@ -237,26 +245,8 @@ def import_cluster(
 
 def list_clusters(url_or_engine: Database) -> list[ClusterVersion]:
     """The latest version of every stored cluster, by key."""
-    newest = (
-        sa.select(
-            ClusterVersionRow.cluster_id,
-            sa.func.max(ClusterVersionRow.version).label("version"),
-        )
-        .group_by(ClusterVersionRow.cluster_id)
-        .subquery()
-    )
-    query = (
-        sa.select(ClusterRow.key, ClusterVersionRow)
-        .join(ClusterVersionRow, ClusterVersionRow.cluster_id == ClusterRow.id)
-        .join(
-            newest,
-            (newest.c.cluster_id == ClusterVersionRow.cluster_id)
-            & (newest.c.version == ClusterVersionRow.version),
-        )
-        .order_by(ClusterRow.key)
-    )
     with _session(url_or_engine) as session:
-        return [_summary(key, row) for key, row in session.execute(query)]
+        return _latest_versions(session)
 
 
 def _require_cluster(session: Session, key: str) -> ClusterRow:

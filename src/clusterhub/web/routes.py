@@ -26,10 +26,12 @@ from clusterhub.service.catalogue import datasets_of
 from clusterhub.service.freshness import freshness
 from clusterhub.web.energy import HOURS, MAX_HOURS, check_window, energy_view, sharing_view
 from clusterhub.web.jobs import Jobs
+from clusterhub.web.library import PLOTLY_PATH, add_library_route
 from clusterhub.web.overview import example_overview, examples, saving
 from clusterhub.web.symbiosis import MAX_DAYS, shutdown_view, symbiosis_view
+from clusterhub.web.year import year_view
 
-__all__ = ["PAGES", "add_web_routes", "page"]
+__all__ = ["CHARTED", "PAGES", "add_web_routes", "page"]
 
 #: path -> (file under pages/, title, navigation label or "" when not in the navigation)
 PAGES: dict[str, tuple[str, str, str]] = {
@@ -41,6 +43,8 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/web/runs": ("runs.html", "Runs on shared data", "Runs"),
     "/web/data": ("data.html", "My data", "My data"),
 }
+#: The pages that draw charts: they load the chart library (4.8 MB, cached) before their script.
+CHARTED = frozenset({"/web/overview", "/web/energy", "/web/sharing", "/web/symbiosis"})
 ClusterName = Annotated[
     str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
               description="a bundled example: harbour, energy-park, kwinana, kalundborg")
@@ -61,9 +65,11 @@ def page(path: str) -> str:
         if label
     )
     script = filename.removesuffix(".html")
+    library = f'<script src="{PLOTLY_PATH}" defer></script>' if path in CHARTED else ""
     return (
         _text("layout.html")
         .replace("{{title}}", title)
+        .replace("{{library}}", library)
         .replace("{{nav}}", nav)
         .replace("{{script}}", script)
         .replace("{{main}}", _text(filename))
@@ -80,6 +86,7 @@ def add_web_routes(
     db_dep, who_dep = Depends(session, scope="function"), Depends(subject)
     static = resources.files("clusterhub.web").joinpath("static")
     app.mount("/web/static", StaticFiles(directory=str(static)), name="web-static")
+    add_library_route(app)
 
     @app.get("/web", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -135,6 +142,12 @@ def add_web_routes(
         each connection's import against its limit with the congested hours, and joint against
         stand-alone cost per participant."""
         return energy_view(cluster, start, hours)
+
+    @app.get("/web/api/clusters/{cluster}/year", tags=["dashboard"])
+    def cluster_year(cluster: ClusterName, who: Subject = who_dep) -> dict[str, Any]:
+        """Every carrier's demand over a bundled cluster's whole horizon: MW per hour, summed
+        over its members, and MWh per day (no optimisation: read from the profiles)."""
+        return year_view(cluster)
 
     @app.post("/web/api/clusters/{cluster}/energy/jobs", status_code=202, tags=["dashboard"])
     def start_energy_job(

@@ -1,81 +1,116 @@
 "use strict";
-// Bar charts drawn as plain SVG (no chart library): stacked or grouped bars, an optional line
-// (a limit) and marked bars (congested hours). Every chart has a <title> and <desc>; the pages
-// show the same numbers in a table next to it.
-const CHART_NS = "http://www.w3.org/2000/svg";
+// Charts drawn by plotly.js, which the app serves from the installed plotly Python package
+// (web/library.py; nothing from the internet): zoom and pan (drag, the modebar, the range slider
+// of a long series), hover values, the figure as a PNG and its data as CSV. Every chart is a
+// <figure> named by its title and described in words; each page lists the same numbers in a
+// table. Only data and layout go to the library (Plotly.newPlot / Plotly.react): no markup, no code.
 const PALETTE = ["#0b5cad", "#b35900", "#116329", "#8250df", "#a40e26", "#1b7c83", "#6e7781", "#bf3989"];
+const INK = "#1b1f24", MUTED = "#57606a", GRID = "#d0d7de";
 
-function svgNode(tag, attrs = {}, text) {
-  const node = document.createElementNS(CHART_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== undefined) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
+// The figure's data as CSV: one line per row, quoted where needed; text that a spreadsheet would
+// read as a formula is prefixed with an apostrophe.
+function csvText(headers, rows) {
+  const cell = (v) => {
+    if (v === null || v === undefined) return "";
+    let s = String(v);
+    if (typeof v === "string" && /^[=+@\t\r]/.test(s)) s = "'" + s;
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  };
+  return [headers, ...rows].map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
 }
 
-// A round upper end for the value axis: 1, 2 or 5 times a power of ten, at or above max.
-function niceMax(max) {
-  if (!(max > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(max));
-  for (const step of [1, 2, 5, 10]) if (step * power >= max) return step * power;
-  return 10 * power;
+function saveFile(filename, blob) {
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-// barChart({id, title, desc, labels, series: [{name, values, colour}], stacked, unit,
-//           line: {name, values, colour}, marked: [bool], markName})
-function barChart(o) {
-  const W = 800, H = o.rotate ? 320 : 300, L = 84, R = 12, T = 12, B = o.rotate ? 76 : 40;
-  const n = o.labels.length, plotW = W - L - R, plotH = H - T - B;
-  const totals = o.labels.map((_, i) => o.stacked
-    ? o.series.reduce((s, x) => s + Math.max(0, x.values[i]), 0)
-    : Math.max(0, ...o.series.map((x) => x.values[i])));
-  const top = niceMax(Math.max(...totals, ...(o.line ? o.line.values : [0])));
-  const y = (v) => T + plotH - (v / top) * plotH;
-  const slot = plotW / n, barW = o.stacked ? slot * 0.7 : (slot * 0.8) / o.series.length;
-  const chart = svgNode("svg", { viewBox: "0 0 " + W + " " + H, role: "img", id: o.id, "aria-labelledby": o.id + "-title " + o.id + "-desc" });
-  chart.append(svgNode("title", { id: o.id + "-title" }, o.title));
-  chart.append(svgNode("desc", { id: o.id + "-desc" }, o.desc));
-  for (let k = 0; k <= 4; k++) {
-    const v = (top * k) / 4;
-    chart.append(svgNode("line", { class: "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
-    chart.append(svgNode("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, number(v, v < 10 && v % 1 ? 1 : 0)));
-  }
-  chart.append(svgNode("text", { x: 14, y: T + plotH / 2, transform: "rotate(-90 14 " + (T + plotH / 2) + ")", "text-anchor": "middle" }, o.unit));
-  const every = Math.ceil(n / 12);
-  o.labels.forEach((label, i) => {
-    const x0 = L + i * slot;
-    let base = 0;
-    o.series.forEach((s, j) => {
-      const v = Math.max(0, s.values[i]);
-      const x = o.stacked ? x0 + (slot - barW) / 2 : x0 + slot * 0.1 + j * barW;
-      const from = o.stacked ? base : 0;
-      const marked = o.marked && o.marked[i];
-      const bar = svgNode("rect", { x: x.toFixed(1), width: barW.toFixed(1), y: y(from + v).toFixed(1),
-        height: Math.max(0, y(from) - y(from + v)).toFixed(1), fill: marked ? "#a40e26" : s.colour,
-        class: marked ? "bar marked" : "bar", "data-series": s.name, "data-index": i });
-      bar.append(svgNode("title", {}, label + ", " + s.name + ": " + number(v, 1) + " " + o.unit + (marked ? " (" + o.markName + ")" : "")));
-      chart.append(bar);
-      if (o.stacked) base += v;
-    });
-    if (o.marked && o.marked[i]) chart.append(svgNode("text", { class: "mark", x: x0 + slot / 2, y: y(totals[i]) - 4, "text-anchor": "middle", fill: "#a40e26" }, "✕"));
-    if (i % every === 0) chart.append(svgNode("text", { x: x0 + slot / 2, y: H - B + 16, "text-anchor": o.rotate ? "end" : "middle",
-      transform: o.rotate ? "rotate(-25 " + (x0 + slot / 2) + " " + (H - B + 16) + ")" : null }, label));
-  });
-  if (o.line) {
-    const points = o.line.values.map((v, i) => (L + i * slot).toFixed(1) + "," + y(v).toFixed(1) + " " + (L + (i + 1) * slot).toFixed(1) + "," + y(v).toFixed(1)).join(" ");
-    const line = svgNode("polyline", { points, fill: "none", stroke: o.line.colour, "stroke-width": 2, "stroke-dasharray": "6 3", class: "limit" });
-    line.append(svgNode("title", {}, o.line.name));
-    chart.append(line);
-  }
-  chart.append(svgNode("line", { class: "axis", x1: L, x2: W - R, y1: y(0), y2: y(0) }));
-  chart.append(svgNode("line", { class: "axis", x1: L, x2: L, y1: T, y2: y(0) }));
-  return chart;
+// The figure as a PNG at twice its size: plotly.js draws it as SVG (a data: URL), a canvas makes
+// that a PNG. Why not Plotly.downloadImage (nor the modebar's own camera): it loads the SVG from
+// a blob: URL, which the pages' policy (img-src 'self' data:) does not allow.
+async function savePng(plot, filename) {
+  const width = plot.clientWidth, height = plot.clientHeight, scale = 2;
+  const svg = await Plotly.toImage(plot, { format: "svg", width, height });
+  const image = new Image();
+  await new Promise((loaded, failed) => { image.onload = loaded; image.onerror = failed; image.src = svg; });
+  const canvas = el("canvas", { width: width * scale, height: height * scale });
+  const paint = canvas.getContext("2d");
+  paint.fillStyle = "#ffffff";
+  paint.fillRect(0, 0, canvas.width, canvas.height);
+  paint.drawImage(image, 0, 0, canvas.width, canvas.height);
+  saveFile(filename + ".png", await new Promise((made) => canvas.toBlob(made, "image/png")));
 }
 
-// A legend for a chart: a coloured swatch and a name per series (the swatch is decoration).
-function chartLegend(items) {
-  return items.map(([name, colour, glyph]) =>
-    el("span", {}, el("span", { style: "color:" + colour, "aria-hidden": "true" }, (glyph || "■") + " "), name));
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+
+function layoutOf(o) {
+  return Object.assign({
+    title: { text: o.title, x: 0.01, xanchor: "left", font: { size: 14, color: INK } },
+    font: { family: "system-ui, sans-serif", size: 12, color: INK },
+    margin: { l: 70, r: 16, t: 64, b: 40 },
+    height: o.height || 340,
+    paper_bgcolor: "#fff", plot_bgcolor: "#fff",
+    legend: { orientation: "h", x: 0, xanchor: "left", y: 1.01, yanchor: "bottom" },
+    hoverlabel: { namelength: -1, font: { color: INK }, bgcolor: "#fff" },
+  }, o.layout || {});
 }
+
+function configOf(o) {
+  return Object.assign({ responsive: true, displaylogo: false, scrollZoom: false,
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"],
+    modeBarButtonsToAdd: [{ name: "Download the figure as PNG", icon: Plotly.Icons.camera, click: (plot) => savePng(plot, o.id) }] }, o.config || {});
+}
+
+// chart({id, title, desc, traces, layout, config, data: {headers, rows}, height}) -> a <figure>
+// holding the plot (drawn once the figure is in the page), its title and description for
+// assistive technology, and buttons for the figure as PNG and its data as CSV. ready() waits
+// until it is drawn.
+function chart(o) {
+  const plot = el("div", { class: "plot", id: o.id });
+  const name = o.id + "-title", desc = o.id + "-desc";
+  const figure = el("figure", { class: "chart", "aria-labelledby": name, "aria-describedby": desc, "data-chart": o.id },
+    el("figcaption", { class: "visually-hidden" }, el("span", { id: name }, o.title), " ", el("span", { id: desc }, o.desc)),
+    plot,
+    el("p", { class: "chart-tools" },
+      el("button", { type: "button", class: "secondary", "aria-label": "Figure (PNG): " + o.title,
+        onclick: () => savePng(plot, o.id) }, "Figure (PNG)"),
+      o.data ? el("button", { type: "button", class: "secondary", "aria-label": "Data (CSV): " + o.title,
+        onclick: () => saveFile(o.id + ".csv", new Blob([csvText(o.data.headers, o.data.rows)], { type: "text/csv;charset=utf-8" })) }, "Data (CSV)") : ""));
+  drawing.push(nextFrame().then(() => Plotly.newPlot(plot, o.traces, layoutOf(o), configOf(o))).then(() => {
+    figure.dataset.drawn = "true";
+    if (o.drawn) o.drawn(plot);
+  }));
+  return figure;
+}
+
+// Draw a chart's new data and layout in place (its zoom kept when the layout says uirevision).
+function redraw(plot, o) {
+  return Plotly.react(plot, o.traces, layoutOf(o), configOf(o));
+}
+
+// Replace what `container` shows, first releasing the plots in it (their resize listeners).
+function replaceCharts(container, ...nodes) {
+  container.querySelectorAll(".js-plotly-plot").forEach((p) => Plotly.purge(p));
+  container.replaceChildren(...nodes);
+}
+
+// The x values of an hourly chart: the wall-clock hour of the cluster's time zone.
+const wallClock = (iso) => iso.slice(0, 16);
+
+// Bars, stacked or grouped, per category or per hour; `line` an optional step line (a limit,
+// the demand served) drawn over the bars, hour by hour.
+function barTraces(x, series, line) {
+  const traces = series.map((s) => ({ type: "bar", name: s.name, x, y: s.values,
+    marker: { color: s.colours || s.colour, line: { width: 0 } }, hovertemplate: "%{y:,.1f} " + (s.unit || "") + "<extra>" + s.name + "</extra>" }));
+  if (line) traces.push({ type: "scatter", mode: "lines", name: line.name, x, y: line.values,
+    line: { color: line.colour || INK, width: 2, dash: "dash", shape: "hvh" }, hovertemplate: "%{y:,.1f} " + (line.unit || "") + "<extra>" + line.name + "</extra>" });
+  return traces;
+}
+
+const valueAxis = (unit) => ({ title: { text: unit }, gridcolor: GRID, zerolinecolor: MUTED, rangemode: "tozero", separatethousands: true });
 
 // Shared by the Energy and Benefit-sharing pages: the cluster picker, filled from the API.
 async function pickCluster() {

@@ -97,5 +97,11 @@ function requireSignIn() {
   return me;
 }
 
-// Pages set data-ready on <main> when everything is drawn (the browser tests wait for it).
-function ready() { document.getElementById("main").dataset.ready = "true"; }
+// Pages set data-ready on <main> when everything is drawn (the browser tests wait for it),
+// the charts being drawn (promises in `drawing`, see charts.js) included.
+const drawing = [];
+async function ready() {
+  for (const done of await Promise.allSettled(drawing.splice(0)))
+    if (done.status === "rejected") console.error("a chart could not be drawn:", done.reason);
+  document.getElementById("main").dataset.ready = "true";
+}

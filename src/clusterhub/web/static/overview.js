@@ -1,16 +1,9 @@
 "use strict";
-// The overview of a bundled cluster: figures, an SVG map of the sites, members, connections,
-// links, and a small joint-versus-alone optimisation with a progress indicator.
-const SVG = "http://www.w3.org/2000/svg";
+// The overview of a bundled cluster: figures, a map of the sites (positions the server projected
+// from latitude and longitude, drawn by plotly.js: zoom, pan, every site named on hover), members,
+// connections, links, and a small joint-versus-alone optimisation with a progress indicator.
 const COLOURS = ["#0b5cad", "#b35900", "#116329", "#8250df", "#a40e26", "#1b7c83", "#6e7781", "#bf3989"];
 const CARRIER_COLOURS = { steam: "#b35900", hydrogen: "#8250df", electricity: "#0b5cad", heat: "#a40e26" };
-
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 const KIND_COLOURS = { company: "#0b5cad", utility: "#b35900", grid_operator: "#116329", public_body: "#8250df", other: "#6e7781" };
 // Many members: colour by kind and number the sites (the key lists them); few: a colour and a
@@ -22,81 +15,90 @@ function colours(data) {
   return Object.fromEntries(data.members.map((m, i) => [m.id, COLOURS[i % COLOURS.length]]));
 }
 
-function scaleBar(map, height, scale_km, scale_px, id) {
+const siteText = (site) => (site.number ? site.number + ": " : "") + site.name + " (" + site.participant + ") " + site.latitude + "° N, " + site.longitude + "° E";
+
+// The links between the sites placed at `at` (id -> {x, y}): one trace per carrier, pipelines
+// dashed; their names on hover at the middle.
+function linkTraces(links, at, legend) {
+  const traces = [];
+  for (const carrier of [...new Set(links.map((l) => l.carrier))]) {
+    for (const pipeline of [false, true]) {
+      const some = links.filter((l) => l.carrier === carrier && (l.kind === "pipeline") === pipeline && at[l.source] && at[l.target]);
+      if (!some.length) continue;
+      traces.push({ type: "scatter", mode: "lines", name: carrier + " link" + (pipeline ? " (pipeline)" : ""), showlegend: legend,
+        x: some.flatMap((l) => [at[l.source].x, at[l.target].x, null]), y: some.flatMap((l) => [at[l.source].y, at[l.target].y, null]),
+        meta: some.map((l) => l.id), hoverinfo: "skip", line: { color: CARRIER_COLOURS[carrier] || MUTED, width: 3, dash: pipeline ? "dash" : "solid" } });
+      traces.push({ type: "scatter", mode: "markers", name: carrier + " link middles", showlegend: false,
+        x: some.map((l) => (at[l.source].x + at[l.target].x) / 2), y: some.map((l) => (at[l.source].y + at[l.target].y) / 2),
+        hovertext: some.map((l) => l.id + ": " + l.carrier + ", " + l.capacity_mw + " MW"), hovertemplate: "%{hovertext}<extra></extra>",
+        marker: { size: 10, opacity: 0 } });
+    }
+  }
+  return traces;
+}
+
+// The sites at their positions (`place`: site -> [x, y]), one trace per member (per kind on a
+// crowded map, where each site carries its number).
+function siteTraces(data, sites, place, width, legend) {
+  const colour = colours(data), numbered = crowded(data);
+  const groups = numbered
+    ? [...new Set(data.members.map((m) => m.kind))].map((k) => [k.replace("_", " "), (s) => (data.members.find((m) => m.id === s.participant) || {}).kind === k, KIND_COLOURS[k] || "#6e7781"])
+    : data.members.map((m) => [m.name, (s) => s.participant === m.id, colour[m.id]]);
+  return groups.map(([name, member, fill]) => {
+    const some = sites.filter(member);
+    const right = some.map((s) => place(s)[0] < width - 200);
+    return { type: "scatter", mode: "markers+text", name, showlegend: legend && some.length > 0,
+      x: some.map((s) => place(s)[0]), y: some.map((s) => place(s)[1]), customdata: some.map((s) => s.id),
+      text: some.map((s) => (numbered ? String(s.number) : s.name)),
+      textposition: numbered ? "middle center" : right.map((r) => (r ? "middle right" : "middle left")),
+      textfont: numbered ? { color: "#ffffff", size: 10 } : { color: INK, size: 12 },
+      hovertext: some.map(siteText), hovertemplate: "%{hovertext}<extra></extra>",
+      marker: { size: numbered ? 18 : 14, color: fill, line: { color: "#ffffff", width: 2 } } };
+  });
+}
+
+function mapLayout(width, height, scale_km, scale_px, shapes, notes) {
   const y = height - 24;
-  map.append(svg("line", { x1: 20, y1: y, x2: 20 + scale_px, y2: y, stroke: "#1b1f24", "stroke-width": 3 }));
-  map.append(svg("line", { x1: 20, y1: y - 6, x2: 20, y2: y + 6, stroke: "#1b1f24", "stroke-width": 2 }));
-  map.append(svg("line", { x1: 20 + scale_px, y1: y - 6, x2: 20 + scale_px, y2: y + 6, stroke: "#1b1f24", "stroke-width": 2 }));
-  map.append(svg("text", { x: 20 + scale_px / 2, y: y - 9, "text-anchor": "middle", id }, scale_km + " km"));
-}
-
-// A site: a circle, with its name beside it, or its number inside it on a crowded map.
-function marker(site, x, y, colour, numbered, width) {
-  const g = svg("g", { class: "site", "data-site": site.id });
-  g.append(svg("circle", { cx: x, cy: y, r: numbered ? 9 : 7, fill: colour, stroke: "#fff", "stroke-width": 2 }));
-  g.append(svg("title", {}, (numbered ? site.number + ": " : "") + site.name + " (" + site.participant + ") " + site.latitude + "° N, " + site.longitude + "° E"));
-  if (numbered) {
-    g.append(svg("text", { x, y: y + 3.5, "text-anchor": "middle", class: "site-number", fill: "#fff" }, String(site.number)));
-  } else {
-    const right = x < width - 200;
-    g.append(svg("text", { x: x + (right ? 11 : -11), y: y + 4, "text-anchor": right ? "start" : "end" }, site.name));
-  }
-  return g;
-}
-
-function drawLinks(map, links, at) {
-  for (const link of links) {
-    const a = at[link.source], b = at[link.target];
-    if (!a || !b) continue;
-    const line = svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: CARRIER_COLOURS[link.carrier] || "#57606a",
-      "stroke-width": 3, "stroke-dasharray": link.kind === "pipeline" ? "8 4" : "" });
-    line.append(svg("title", {}, link.id + ": " + link.carrier + ", " + link.capacity_mw + " MW"));
-    map.append(line);
-  }
+  return { uirevision: "map", dragmode: "pan", hovermode: "closest", plot_bgcolor: "#eef5fb", margin: { l: 4, r: 4, t: 40, b: 4 },
+    legend: { orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "top" },
+    xaxis: { visible: false, range: [0, width] }, yaxis: { visible: false, range: [height, 0], scaleanchor: "x" },
+    shapes: [...shapes, { type: "line", x0: 20, x1: 20 + scale_px, y0: y, y1: y, line: { color: INK, width: 3 } }],
+    annotations: [...notes, { x: 20 + scale_px / 2, y: y - 10, text: scale_km + " km", showarrow: false, font: { color: INK } },
+      { xref: "paper", yref: "paper", x: 0.98, y: 0.98, text: "N ↑", showarrow: false, font: { size: 14, color: INK } }] };
 }
 
 function drawMap(data) {
   const { width, height, scale_km, scale_px } = data.map;
-  const colour = colours(data), numbered = crowded(data), inset = data.inset;
+  const numbered = crowded(data), inset = data.inset;
   const inCore = new Set(inset ? inset.sites.map((s) => s.id) : []);
   const at = Object.fromEntries(data.sites.map((s) => [s.id, s]));
-  const map = svg("svg", { class: "map", viewBox: "0 0 " + width + " " + height, role: "img", "aria-labelledby": "map-title map-desc" });
-  map.append(svg("title", { id: "map-title" }, "Map of the sites of " + data.title));
-  map.append(svg("desc", { id: "map-desc" }, data.sites.length + " sites of " + data.figures.members +
-    " members and " + data.links.length + " links; north is up; scale bar " + scale_km + " km" +
-    (inset ? "; the " + inset.sites.length + " sites inside the outlined box are shown enlarged on the second map." : ".")));
-  drawLinks(map, data.links, at);
+  const outside = data.sites.filter((s) => !inCore.has(s.id));  // the core's sites are drawn on the inset, where there is room
+  const shapes = [], notes = [];
   if (inset) {
     const [x, y, w, h] = inset.box;
-    map.append(svg("rect", { id: "inset-box", x, y, width: Math.max(w, 6), height: Math.max(h, 6), fill: "none", stroke: "#1b1f24", "stroke-width": 1.5, "stroke-dasharray": "4 3" }));
-    map.append(svg("text", { x: x + Math.max(w, 6) + 6, y: y + 4 }, "enlarged below (" + inset.sites.length + " sites)"));
+    shapes.push({ type: "rect", name: "inset-box", x0: x, y0: y, x1: x + Math.max(w, 6), y1: y + Math.max(h, 6), line: { color: INK, width: 1.5, dash: "dot" } });
+    notes.push({ x: x + Math.max(w, 6) + 6, y: y + 4, xanchor: "left", showarrow: false, text: "enlarged below (" + inset.sites.length + " sites)", font: { color: INK } });
   }
-  for (const site of data.sites) {
-    if (inCore.has(site.id)) continue;  // drawn on the inset, where there is room
-    map.append(marker(site, site.x, site.y, colour[site.participant], numbered, width));
-  }
-  map.append(svg("text", { x: width - 24, y: 28, "text-anchor": "middle" }, "N ↑"));
-  scaleBar(map, height, scale_km, scale_px, "scale-label");
-  const figures = [map];
+  const figures = [chart({ id: "map-main", height: Math.min(560, height + 60),
+    title: "Map of the sites of " + data.title,
+    desc: data.sites.length + " sites of " + data.figures.members + " members and " + data.links.length + " links; north is up; scale bar " + scale_km + " km" +
+      (inset ? "; the " + inset.sites.length + " sites inside the outlined box are shown enlarged on the second map." : "."),
+    traces: [...linkTraces(data.links, at, true), ...siteTraces(data, outside, (s) => [s.x, s.y], width, true)],
+    layout: mapLayout(width, height, scale_km, scale_px, shapes, notes), config: { scrollZoom: true },
+    data: { headers: ["No.", "Site", "Member", "Latitude", "Longitude"], rows: data.sites.map((s) => [s.number || "", s.name, s.participant, s.latitude, s.longitude]) } }),
+  el("p", { class: "muted map-note" }, "North is up; the scale bar is ", el("span", { id: "scale-label" }, scale_km + " km"), " long.")];
   if (inset) {
-    const small = svg("svg", { class: "map inset", viewBox: "0 0 " + inset.width + " " + inset.height, role: "img", "aria-labelledby": "inset-title inset-desc" });
-    small.append(svg("title", { id: "inset-title" }, "Enlarged map of the core of " + data.title));
-    small.append(svg("desc", { id: "inset-desc" }, inset.sites.length + " sites; north is up; scale bar " + inset.scale_km + " km."));
     const near = Object.fromEntries(inset.sites.map((s) => [s.id, s]));
-    drawLinks(small, data.links, near);
-    for (const s of inset.sites) small.append(marker(at[s.id], s.x, s.y, colour[at[s.id].participant], numbered, inset.width));
-    small.append(svg("text", { x: inset.width - 24, y: 28, "text-anchor": "middle" }, "N ↑"));
-    scaleBar(small, inset.height, inset.scale_km, inset.scale_px, "inset-scale-label");
-    figures.push(el("figure", { class: "inset-figure" }, small, el("figcaption", {}, "The core of the cluster, enlarged (outlined on the map above).")));
+    figures.push(chart({ id: "map-inset", height: Math.min(420, inset.height + 60),
+      title: "Enlarged map of the core of " + data.title,
+      desc: inset.sites.length + " sites; north is up; scale bar " + inset.scale_km + " km.",
+      traces: [...linkTraces(data.links, near, false), ...siteTraces(data, inset.sites.map((s) => at[s.id]), (s) => [near[s.id].x, near[s.id].y], inset.width, true)],
+      layout: mapLayout(inset.width, inset.height, inset.scale_km, inset.scale_px, [], []), config: { scrollZoom: true },
+      data: { headers: ["No.", "Site", "Member", "Latitude", "Longitude"], rows: inset.sites.map((s) => [at[s.id].number || "", at[s.id].name, at[s.id].participant, at[s.id].latitude, at[s.id].longitude]) } }),
+    el("p", { class: "muted map-note" }, "The core of the cluster, enlarged (outlined on the map above); its scale bar is ",
+      el("span", { id: "inset-scale-label" }, inset.scale_km + " km"), " long."));
   }
-  document.getElementById("map").replaceChildren(...figures);
-  const carriers = [...new Set(data.links.map((l) => l.carrier))];
-  const swatch = (c) => el("span", { style: "color:" + c, "aria-hidden": "true" }, "● ");
-  const members = numbered
-    ? [...new Set(data.members.map((m) => m.kind))].map((k) => el("span", {}, swatch(KIND_COLOURS[k] || "#6e7781"), k.replace("_", " ")))
-    : data.members.filter((m) => m.sites.length).map((m) => el("span", {}, swatch(colour[m.id]), m.name));
-  document.getElementById("legend").replaceChildren(...members,
-    ...carriers.map((c) => el("span", {}, el("span", { style: "color:" + (CARRIER_COLOURS[c] || "#57606a"), "aria-hidden": "true" }, "━ "), c + " link")));
+  replaceCharts(document.getElementById("map"), ...figures);
   const key = document.getElementById("site-key");
   key.hidden = !numbered;
   if (numbered) {
@@ -194,7 +196,7 @@ async function load() {
     if (fresh.ok) showFreshness(fresh.body);
   }
   document.getElementById("run-saving").addEventListener("click", () => runSaving(name));
-  ready();
+  await ready();
   if (overview.ok && overview.body.figures.connections) headline(name);
 }
 

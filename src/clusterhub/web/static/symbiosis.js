@@ -1,10 +1,16 @@
 "use strict";
-// The Symbiosis page: a bundled cluster's exchange network drawn from the positions the server
-// computed, one resource's flows as a Sankey diagram, and a facility's shutdown assessed on
-// request. Every drawing has a <title> and <desc>, and the same figures are in a table.
+// The Symbiosis page: a bundled cluster's exchange network at the positions the server computed
+// (a spring layout with a fixed seed), drawn by plotly.js: zoom and pan, every facility and
+// exchange named on hover, a search that finds a facility and shows its exchanges; one
+// resource's flows as a Sankey diagram; a facility's shutdown assessed on request. Every figure
+// has a title and a description, and the same figures are in a table.
 
-const HIGHLIGHT = "#0b5cad", OTHER = "#8c959f", DOWN = "#a40e26", HIT = "#b35900";
+const HIGHLIGHT = "#0b5cad", OTHER = "#8c959f", DOWN = "#a40e26", HIT = "#b35900", SUPPLIER = "#116329";
+//: facilities named on the network without pointing at them: the most connected ones
+const LABELLED = 12;
 let view = null;
+// what the network shows: the chosen resource's exchanges, or a found facility's, and a shutdown
+const state = { resource: null, facility: null, shutdown: null };
 
 // Three significant figures, as the server rounds them.
 const amount = (v) => number(v, Math.abs(v) >= 100 || v === 0 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
@@ -15,22 +21,16 @@ function byId(id) { return view.nodes.find((n) => n.id === id); }
 function nameOf(id) { const n = byId(id); return n ? n.name : id; }
 function labelOf(id) { const n = byId(id); return n ? n.label : id; }
 
-// A point `d` pixels from `to` along the straight line from `from` (arrows end at the circle).
-function back(from, to, d) {
-  const dx = to[0] - from[0], dy = to[1] - from[1], len = Math.hypot(dx, dy) || 1;
-  return [to[0] - (dx / len) * d, to[1] - (dy / len) * d];
-}
-
 function radius(node) { return 5 + Math.sqrt(node.supplies + node.receives) * 1.2; }
 
-function edgeGeometry(edge) {
+// Points along an exchange from supplier to receiver, bent to one side when two facilities
+// exchange several resources (`bend`), and the point its label and hover sit on.
+function edgePoints(edge) {
   const a = byId(edge.source), b = byId(edge.target);
-  const mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2;
   const dx = b.x - a.x, dy = b.y - a.y, len = Math.hypot(dx, dy) || 1;
-  const c = [mx - (dy / len) * edge.bend * 26, my + (dx / len) * edge.bend * 26];
-  const start = back(c, [a.x, a.y], radius(a) + 1), end = back(c, [b.x, b.y], radius(b) + 3);
-  return { d: "M" + start.map((v) => v.toFixed(1)).join(",") + " Q" + c.map((v) => v.toFixed(1)).join(",") +
-    " " + end.map((v) => v.toFixed(1)).join(","), label: [(mx + c[0]) / 2, (my + c[1]) / 2] };
+  const c = [(a.x + b.x) / 2 - (dy / len) * edge.bend * 26, (a.y + b.y) / 2 + (dx / len) * edge.bend * 26];
+  const at = (t) => [0, 1].map((k) => (1 - t) ** 2 * [a.x, a.y][k] + 2 * (1 - t) * t * c[k] + t ** 2 * [b.x, b.y][k]);
+  return { points: [0, 0.25, 0.5, 0.75, 1].map(at), middle: at(0.5), end: radius(b) + 2 };
 }
 
 function edgeText(e) {
@@ -38,136 +38,174 @@ function edgeText(e) {
     (e.known ? "" : "about ") + amount(e.quantity) + " " + unitOf(e.unit) + " a year" + (e.known ? "" : " (estimated)");
 }
 
-function drawNetwork() {
-  const chart = svgNode("svg", { viewBox: "0 0 " + view.width + " " + view.height, role: "img", id: "network",
-    "aria-labelledby": "network-title network-desc" });
-  chart.append(svgNode("title", { id: "network-title" }, "Exchange network of " + view.title));
-  const suppliers = view.nodes.filter((n) => n.supplies).length;
-  chart.append(svgNode("desc", { id: "network-desc" }, view.nodes.length + " facilities (" + suppliers +
-    " of them supply others) joined by " + view.edges.length + " exchanges, drawn as arrows from supplier to receiver. " +
-    "The table “Exchanges” below lists every one with its resource and quantity."));
-  const defs = svgNode("defs");
-  for (const [id, colour] of [["arrow", OTHER], ["arrow-on", HIGHLIGHT]]) {
-    const marker = svgNode("marker", { id, viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" });
-    marker.append(svgNode("path", { d: "M0,0 L10,5 L0,10 z", fill: colour }));
-    defs.append(marker);
+function isOn(e) {
+  return state.facility ? e.source === state.facility || e.target === state.facility : e.resource === state.resource;
+}
+
+// One trace of exchanges drawn as lines with an arrowhead at the receiver (null between them).
+function edgeTrace(edges, name, colour, width, dash, opacity) {
+  const x = [], y = [], size = [], standoff = [];
+  for (const e of edges) {
+    const g = edgePoints(e);
+    g.points.forEach(([px, py], i) => { x.push(px); y.push(py); size.push(i === 4 ? 9 : 0); standoff.push(i === 4 ? g.end : 0); });
+    x.push(null); y.push(null); size.push(0); standoff.push(0);
   }
-  chart.append(defs);
-  const edges = svgNode("g", { class: "edges" });
-  view.edges.forEach((e) => {
-    const geometry = edgeGeometry(e);
-    const path = svgNode("path", { class: "edge", d: geometry.d, fill: "none", stroke: OTHER, "stroke-width": 1.2,
-      "stroke-dasharray": e.known ? null : "4 3", "marker-end": "url(#arrow)", "data-flow": e.id, "data-resource": e.resource,
-      "data-lx": geometry.label[0].toFixed(1), "data-ly": geometry.label[1].toFixed(1) });
-    path.append(svgNode("title", {}, edgeText(e)));
-    edges.append(path);
-  });
-  chart.append(edges, svgNode("g", { class: "edge-labels" }));
-  const nodes = svgNode("g", { class: "nodes" });
-  view.nodes.forEach((n) => {
-    const g = svgNode("g", { class: "node", "data-facility": n.id });
-    g.append(svgNode("circle", { cx: n.x, cy: n.y, r: radius(n).toFixed(1), fill: n.supplies ? "#116329" : "#ffffff", stroke: "#1b1f24", "stroke-width": 1.2 }));
-    g.append(svgNode("text", { x: n.x, y: n.y - radius(n) - 3, "text-anchor": "middle", class: "node-label" }, n.label));
-    g.append(svgNode("title", {}, n.name + ": supplies " + n.supplies + ", receives " + n.receives + " exchange" + (n.receives === 1 ? "" : "s")));
-    nodes.append(g);
-  });
-  chart.append(nodes);
-  document.getElementById("network-chart").replaceChildren(chart);
-  document.getElementById("network-legend").replaceChildren(...chartLegend([
-    ["Facility that supplies others", "#116329", "●"], ["Facility that only receives", "#57606a", "○"],
-    ["Exchange of the chosen resource", HIGHLIGHT, "→"], ["Other exchange", OTHER, "→"], ["Quantity estimated", OTHER, "┅"]]));
+  return { type: "scatter", mode: "lines+markers", name, x, y, meta: edges.map((e) => e.id), hoverinfo: "skip", opacity,
+    line: { color: colour, width, dash }, marker: { symbol: "arrow", angleref: "previous", size, standoff, color: colour, line: { width: 0 } } };
+}
+
+function nodeState(id) {
+  const r = state.shutdown;
+  if (r && id === r.facility) return "down";
+  if (r && r.losses.some((l) => l.facility === id)) return "hit";
+  return id === state.facility ? "found" : "";
+}
+
+function networkFigure() {
+  const on = view.edges.filter(isOn), off = view.edges.filter((e) => !isOn(e));
+  const what = state.facility ? labelOf(state.facility) : words(state.resource || "");
+  const dim = on.length ? 0.55 : 1;
+  const ranked = [...view.nodes].sort((a, b) => b.supplies + b.receives - a.supplies - a.receives).slice(0, LABELLED).map((n) => n.id);
+  const nodeTrace = (nodes, name, fill) => {
+    const states = nodes.map((n) => nodeState(n.id));
+    const near = new Set(on.flatMap((e) => [e.source, e.target]));
+    return { type: "scatter", mode: "markers+text", name, x: nodes.map((n) => n.x), y: nodes.map((n) => n.y),
+      customdata: nodes.map((n) => n.id), meta: states,
+      text: nodes.map((n, i) => (ranked.includes(n.id) || states[i] || (state.facility && near.has(n.id)) ? n.label : "")),
+      textposition: "top center", textfont: { size: 11, color: INK },
+      hovertext: nodes.map((n) => n.name + ": supplies " + n.supplies + ", receives " + n.receives + " exchange" + (n.receives === 1 ? "" : "s")),
+      hovertemplate: "%{hovertext}<extra></extra>",
+      marker: { size: nodes.map((n) => 2 * radius(n)), opacity: 1,
+        color: states.map((st) => (st === "down" ? DOWN : st === "hit" ? HIT : fill)),
+        line: { color: states.map((st) => (st === "found" ? HIGHLIGHT : INK)), width: states.map((st) => (st ? 3 : 1.2)) } } };
+  };
+  const labels = on.map((e) => edgePoints(e).middle);
+  const traces = [
+    edgeTrace(off.filter((e) => e.known), "Other exchange", OTHER, 1.2, "solid", dim),
+    edgeTrace(off.filter((e) => !e.known), "Other exchange, quantity estimated", OTHER, 1.2, "dot", dim),
+    edgeTrace(on.filter((e) => e.known), "Exchange of " + what, HIGHLIGHT, 2.4, "solid", 1),
+    edgeTrace(on.filter((e) => !e.known), "Exchange of " + what + ", quantity estimated", HIGHLIGHT, 2.4, "dot", 1),
+    { type: "scatter", mode: "markers", name: "Exchange (point at its middle)", showlegend: false,
+      x: view.edges.map((e) => edgePoints(e).middle[0]), y: view.edges.map((e) => edgePoints(e).middle[1]),
+      customdata: view.edges.map((e) => e.id), hovertext: view.edges.map(edgeText), hovertemplate: "%{hovertext}<extra></extra>",
+      marker: { size: 10, color: "#ffffff", opacity: 0 } },
+    { type: "scatter", mode: "text", name: "Quantities of the shown exchanges", showlegend: false, hoverinfo: "skip",
+      x: labels.map((p) => p[0]), y: labels.map((p) => p[1]), meta: on.map((e) => e.id),
+      text: on.map((e) => words(e.resource) + " " + (e.known ? "" : "≈") + amount(e.quantity) + " " + unitOf(e.unit)),
+      textfont: { size: 10, color: HIGHLIGHT } },
+    nodeTrace(view.nodes.filter((n) => n.supplies), "Facility that supplies others", SUPPLIER),
+    nodeTrace(view.nodes.filter((n) => !n.supplies), "Facility that only receives", "#ffffff"),
+  ];
+  const suppliers = view.nodes.filter((n) => n.supplies).length;
+  const hidden = { visible: false, fixedrange: false };
+  return { id: "network", height: 600,
+    title: "Exchange network of " + view.title,
+    desc: view.nodes.length + " facilities (" + suppliers + " of them supply others) joined by " + view.edges.length +
+      " exchanges, drawn as arrows from supplier to receiver. The table “Exchanges” below lists every one with its resource and quantity.",
+    traces: traces.filter((t) => t.x.length),
+    layout: { uirevision: "network", hovermode: "closest", dragmode: "pan", margin: { l: 8, r: 8, t: 40, b: 8 },
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "top" },
+      xaxis: Object.assign({ range: [0, view.width] }, hidden),
+      yaxis: Object.assign({ range: [view.height, 0], scaleanchor: "x" }, hidden) },
+    config: { scrollZoom: true },
+    data: { headers: ["Exchange", "Supplier", "Receiver", "Resource", "Quantity a year", "Unit", "Figure"],
+      rows: view.edges.map((e) => [e.id, nameOf(e.source), nameOf(e.target), words(e.resource), e.quantity, unitOf(e.unit), e.known ? "registry" : "estimated"]) } };
+}
+
+let networkPlot = null;
+
+function drawNetwork() {
+  const o = networkFigure();
+  o.drawn = (plot) => {
+    networkPlot = plot;
+    plot.on("plotly_click", (event) => {
+      const id = event.points[0].customdata;
+      if (byId(id)) find(id);
+    });
+  };
+  replaceCharts(document.getElementById("network-chart"), chart(o));
   document.getElementById("edge-table").replaceChildren(table("Exchanges (" + view.edges.length + "), quantities per year",
     ["Exchange", "Supplier", "Receiver", "Resource", "Quantity", "Unit", "Figure"],
     view.edges.map((e) => [e.id, nameOf(e.source), nameOf(e.target), words(e.resource),
       { text: amount(e.quantity), num: true }, unitOf(e.unit), e.known ? "registry" : "estimated"])));
   document.querySelector("#edge-table table").id = "edge-grid";
+  document.getElementById("facility-names").replaceChildren(...[...view.nodes].sort((a, b) => a.name.localeCompare(b.name))
+    .map((n) => el("option", { value: n.name })));
 }
 
-// The chosen resource's exchanges in colour and labelled; a shutdown's facilities marked.
+// Show the network as `state` says (its zoom kept).
+function redrawNetwork(then) {
+  if (!networkPlot) return;
+  const done = redraw(networkPlot, networkFigure()).then(() => then && then(networkPlot));
+  drawing.push(done);
+}
+
+// The chosen resource's exchanges in colour and labelled.
 function highlight(resource) {
-  const labels = document.querySelector("#network .edge-labels");
-  labels.replaceChildren();
-  document.querySelectorAll("#network path.edge").forEach((path) => {
-    const on = path.dataset.resource === resource;
-    path.setAttribute("stroke", on ? HIGHLIGHT : OTHER);
-    path.setAttribute("stroke-width", on ? 2.4 : 1.2);
-    path.setAttribute("opacity", on ? 1 : 0.55);
-    path.setAttribute("marker-end", on ? "url(#arrow-on)" : "url(#arrow)");
-    path.classList.toggle("on", on);
-    if (on) {
-      const e = view.edges.find((x) => x.id === path.dataset.flow);
-      labels.append(svgNode("text", { x: path.dataset.lx, y: path.dataset.ly, "text-anchor": "middle", class: "edge-label" },
-        words(e.resource) + " " + (e.known ? "" : "≈") + amount(e.quantity) + " " + unitOf(e.unit)));
-      path.parentNode.append(path); // drawn above the others
-    }
-  });
+  state.resource = resource;
+  state.facility = null;
+  document.getElementById("facility-found").textContent = "";
+  redrawNetwork();
+}
+
+// A facility (by id, or the first whose name or label holds the text searched for): its
+// exchanges in colour, its neighbours named, the view zoomed to them, and in words.
+function find(query) {
+  const text = String(query).trim().toLowerCase();
+  const node = byId(query) || view.nodes.find((n) => n.name.toLowerCase() === text) ||
+    view.nodes.find((n) => (n.name + " " + n.label + " " + n.id).toLowerCase().includes(text));
+  const out = document.getElementById("facility-found");
+  if (!text || !node) {
+    out.textContent = text ? "No facility of " + view.title + " is called “" + query + "”." : "";
+    return;
+  }
+  state.facility = node.id;
+  document.getElementById("facility-search").value = node.name;
+  const gives = view.edges.filter((e) => e.source === node.id), takes = view.edges.filter((e) => e.target === node.id);
+  const list = (edges, other) => edges.map((e) => words(e.resource) + (other === "to" ? " to " + nameOf(e.target) : " from " + nameOf(e.source))).join("; ");
+  out.textContent = node.name + " supplies " + gives.length + " exchange" + (gives.length === 1 ? "" : "s") + (gives.length ? " (" + list(gives, "to") + ")" : "") +
+    " and receives " + takes.length + (takes.length ? " (" + list(takes, "from") + ")" : "") + "; drawn in colour on the network.";
+  const near = [node, ...[...gives, ...takes].map((e) => byId(e.source === node.id ? e.target : e.source))];
+  const xs = near.map((n) => n.x), ys = near.map((n) => n.y), pad = 60;
+  redrawNetwork((plot) => Plotly.relayout(plot, {
+    "xaxis.range": [Math.min(...xs) - pad, Math.max(...xs) + pad], "yaxis.range": [Math.max(...ys) + pad, Math.min(...ys) - pad] }));
+}
+
+function wholeNetwork() {
+  if (networkPlot) drawing.push(Plotly.relayout(networkPlot, { "xaxis.range": [0, view.width], "yaxis.range": [view.height, 0] }));
 }
 
 function markShutdown(result) {
-  const hit = new Set(result ? result.losses.map((l) => l.facility) : []);
-  document.querySelectorAll("#network g.node").forEach((g) => {
-    const id = g.dataset.facility, circle = g.querySelector("circle"), n = byId(id);
-    const state = result && id === result.facility ? "down" : hit.has(id) ? "hit" : "";
-    g.dataset.state = state;
-    circle.setAttribute("fill", state === "down" ? DOWN : state === "hit" ? HIT : n.supplies ? "#116329" : "#ffffff");
-    circle.setAttribute("stroke-width", state ? 3 : 1.2);
-  });
+  state.shutdown = result;
+  redrawNetwork();
 }
 
 function drawSankey(resource) {
   const s = view.sankey.find((x) => x.resource === resource);
   const flows = s.flows.map((k) => view.edges[k]);
   const unit = unitOf(s.unit);
-  const W = 1000, T = 16, B = 16, L = 300, R = 300, bar = 14, gap = 14;
-  const rows = Math.max(s.sources.length, s.targets.length);
-  const plot = Math.max(200, Math.min(520, 40 * rows));
-  const k = (plot - gap * (rows - 1)) / s.total;
-  const band = (q) => Math.max(2, q * k);
-  // each side's boxes: as tall as the bands they hold, stacked with a gap
-  const side = (items, key) => {
-    let y = T;
-    const at = {};
-    for (const item of items) {
-      const h = flows.filter((f) => f[key] === item.id).reduce((sum, f) => sum + band(f.quantity), 0);
-      at[item.id] = { y, h, next: y, value: item.value };
-      y += h + gap;
-    }
-    return [at, y - gap];
-  };
-  const [left, leftEnd] = side(s.sources, "source");
-  const [right, rightEnd] = side(s.targets, "target");
-  const H = Math.max(leftEnd, rightEnd) + B;
-  const x0 = L, x1 = W - R;
-  const chart = svgNode("svg", { viewBox: "0 0 " + W + " " + H.toFixed(0), role: "img", id: "sankey",
-    "aria-labelledby": "sankey-title sankey-desc" });
-  chart.append(svgNode("title", { id: "sankey-title" }, "Flows of " + s.name + ", " + view.title));
-  chart.append(svgNode("desc", { id: "sankey-desc" }, s.sources.length + " supplier" + (s.sources.length === 1 ? "" : "s") +
-    " on the left send " + amount(s.total) + " " + unit + " a year of " + s.name + " to " + s.targets.length + " receiver" +
-    (s.targets.length === 1 ? "" : "s") + " on the right in " + flows.length + " exchange" + (flows.length === 1 ? "" : "s") +
-    (s.estimated ? ", " + s.estimated + " of them estimated" : "") + ". The table below lists every flow."));
+  const left = s.sources.map((item) => item.id), right = s.targets.map((item) => item.id);
   const colour = {};
   s.sources.forEach((item, i) => { colour[item.id] = PALETTE[i % PALETTE.length]; });
-  flows.forEach((f) => {
-    const h = band(f.quantity), a = left[f.source], b = right[f.target];
-    const ya = a.next, yb = b.next, mid = (x0 + bar + x1) / 2;
-    a.next += h; b.next += h;
-    const d = "M" + (x0 + bar) + "," + ya.toFixed(1) + " C" + mid + "," + ya.toFixed(1) + " " + mid + "," + yb.toFixed(1) + " " + x1 + "," + yb.toFixed(1) +
-      " L" + x1 + "," + (yb + h).toFixed(1) + " C" + mid + "," + (yb + h).toFixed(1) + " " + mid + "," + (ya + h).toFixed(1) + " " + (x0 + bar) + "," + (ya + h).toFixed(1) + " Z";
-    const path = svgNode("path", { class: "band", d, fill: colour[f.source], "fill-opacity": 0.45, stroke: f.known ? "none" : colour[f.source],
-      "stroke-dasharray": f.known ? null : "4 3", "data-flow": f.id, "data-quantity": f.quantity });
-    path.append(svgNode("title", {}, edgeText(f)));
-    chart.append(path);
-  });
-  const boxes = (at, x, anchor, dx) => Object.entries(at).forEach(([id, box]) => {
-    const rect = svgNode("rect", { class: "sankey-node", x, y: box.y.toFixed(1), width: bar, height: Math.max(box.h, 1).toFixed(1), fill: "#1b1f24" });
-    rect.append(svgNode("title", {}, nameOf(id) + ": " + amount(box.value) + " " + unit + " a year"));
-    chart.append(rect);
-    chart.append(svgNode("text", { x: x + dx, y: (box.y + box.h / 2 + 4).toFixed(1), "text-anchor": anchor },
-      labelOf(id) + " · " + amount(box.value) + " " + unit));
-  });
-  boxes(left, x0, "end", -6);
-  boxes(right, x1, "start", bar + 6);
-  document.getElementById("sankey-chart").replaceChildren(chart);
+  const alpha = (hex, a) => "rgba(" + [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)).join(",") + "," + a + ")";
+  const boxes = [...s.sources, ...s.targets];
+  const trace = { type: "sankey", arrangement: "snap", meta: flows.map((f) => f.id),
+    node: { label: boxes.map((b) => labelOf(b.id) + " · " + amount(b.value) + " " + unit), pad: 14, thickness: 14,
+      color: boxes.map(() => INK), line: { width: 0 },
+      customdata: boxes.map((b) => nameOf(b.id) + ": " + amount(b.value) + " " + unit + " a year"), hovertemplate: "%{customdata}<extra></extra>" },
+    link: { source: flows.map((f) => left.indexOf(f.source)), target: flows.map((f) => s.sources.length + right.indexOf(f.target)),
+      value: flows.map((f) => f.quantity), color: flows.map((f) => alpha(colour[f.source], f.known ? 0.45 : 0.2)),
+      customdata: flows.map(edgeText), hovertemplate: "%{customdata}<extra></extra>" } };
+  const rows = Math.max(s.sources.length, s.targets.length);
+  replaceCharts(document.getElementById("sankey-chart"), chart({ id: "sankey", height: Math.max(260, Math.min(640, 44 * rows + 80)),
+    title: "Flows of " + s.name + ", " + view.title,
+    desc: s.sources.length + " supplier" + (s.sources.length === 1 ? "" : "s") + " on the left send " + amount(s.total) + " " + unit +
+      " a year of " + s.name + " to " + s.targets.length + " receiver" + (s.targets.length === 1 ? "" : "s") + " on the right in " +
+      flows.length + " exchange" + (flows.length === 1 ? "" : "s") + (s.estimated ? ", " + s.estimated + " of them estimated (paler bands)" : "") +
+      ". The table below lists every flow.",
+    traces: [trace], layout: { margin: { l: 8, r: 8, t: 48, b: 8 }, font: { size: 11, color: INK, family: "system-ui, sans-serif" } },
+    data: { headers: ["Supplier", "Receiver", "Quantity a year (" + unit + ")", "Figure"],
+      rows: flows.map((f) => [nameOf(f.source), nameOf(f.target), f.quantity, f.known ? "registry" : "estimated"]) } }));
   document.getElementById("sankey-table").replaceChildren(table("Flows of " + s.name + " (" + unit + " a year)",
     ["Supplier", "Receiver", "Quantity", "Figure"],
     [...flows.map((f) => [nameOf(f.source), nameOf(f.target), { text: amount(f.quantity), num: true }, f.known ? "registry" : "estimated"]),
@@ -263,12 +301,16 @@ async function load() {
     document.getElementById("symbiosis-figures").replaceChildren(...[["Facilities in exchanges", body.nodes.length, "facility-count"],
       ["Exchanges", body.edges.length, "exchange-count"], ["Resources exchanged", body.sankey.length, "resource-count"]]
       .map(([label, value, id]) => el("div", {}, el("dt", {}, label), el("dd", { id }, number(value)))));
+    state.resource = fillPickers();
     drawNetwork();
-    drawSankey(fillPickers());
+    drawSankey(state.resource);
+    const search = document.getElementById("network-search");
+    search.addEventListener("submit", (e) => { e.preventDefault(); find(document.getElementById("facility-search").value); });
+    document.getElementById("whole-network").addEventListener("click", wholeNetwork);
   } else {
-    document.querySelectorAll("#resource-form, #shutdown-form").forEach((f) => { f.hidden = true; });
+    document.querySelectorAll("#resource-form, #shutdown-form, #network-search").forEach((f) => { f.hidden = true; });
   }
-  ready();
+  await ready();
 }
 
 if (requireSignIn()) load();
