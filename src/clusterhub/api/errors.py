@@ -1,5 +1,14 @@
 """The API's answers to errors: where a status code is chosen.
 
+Why every refusal is a 404: a tenant must not learn that another tenant's dataset exists by
+guessing ids; a wrong id and a forbidden one look the same. The one refusal that hides nothing
+is 403 with its reason: a cluster operator changing its own tenant's groups. Sign-in problems
+(bad password, bad, expired or revoked token or key) are 401, too many failed sign-ins 429. Bad
+input is 422 with the field path, as everywhere; so is a rejected ingest message, whose receipt
+is the answer (a duplicate is 200, an accepted one 201). A differentially private aggregate
+that a contributing dataset's privacy budget cannot pay for is 409 (the budget's state says no,
+not the caller's rights), and its audit entries are kept.
+
 Why no error echoes the request: a rejected body may be a large file, someone's data or a
 probe; the answer names the place (``loc``), what was expected (``msg``) and the kind of
 problem (``type``), never the input itself (FastAPI's own validation errors carry ``input``
@@ -8,17 +17,90 @@ and ``ctx``: both are dropped).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
-from fastapi import FastAPI, Request
+import fastapi.routing
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
+from clusterhub.ingest import Receipt
+from clusterhub.service.throttle import Throttled
 
-__all__ = ["add_error_handlers"]
+__all__ = [
+    "RECEIPT",
+    "RESPONSES",
+    "THROTTLED",
+    "Message",
+    "add_error_handlers",
+    "file_too_large",
+    "receipt_answer",
+    "repeated_query",
+    "sign_in_refused",
+    "signed_out",
+    "throttled",
+]
+
+
+class Message(BaseModel):
+    detail: str
+
+
+#: The error answers every operation may give, as the OpenAPI document lists them.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Message, "description": "a request the server cannot parse"},
+    401: {"model": Message, "description": "not signed in, or a bad token or key"},
+    403: {"model": Message, "description": "refused for a reason that hides nothing"},
+    404: {"model": Message, "description": "not found, or not allowed (the same)"},
+    409: {"model": Message, "description": "clashes with what exists"},
+    413: {"model": Message, "description": "a body over the route's limit"},
+}
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {"model": Message, "description": "too many failed sign-ins"}
+}
+#: An ingest route's answers: the receipt, with the status of what happened to the message.
+RECEIPT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a duplicate of an accepted message: nothing stored again"},
+    201: {"description": "accepted: the receipt names the version it made"},
+    422: {"description": "rejected whole: the receipt lists every problem; kept as a dead letter"},
+}
+_RECEIPT_STATUS = {"accepted": 201, "duplicate": 200, "rejected": 422}
+
+
+def receipt_answer(receipt: Receipt) -> JSONResponse:
+    return JSONResponse(receipt.as_dict(), status_code=_RECEIPT_STATUS[receipt.status])
+
+
+def file_too_large(limit: str) -> JSONResponse:
+    return JSONResponse({"detail": f"a file over {limit}"}, status_code=413)
+
+
+def signed_out(exc: Forbidden) -> HTTPException:
+    """A request without a valid token or key (the client should sign in again)."""
+    return HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"})
+
+
+def sign_in_refused(exc: Forbidden) -> HTTPException:
+    """A wrong user name or password."""
+    return HTTPException(401, str(exc))
+
+
+def throttled(exc: Throttled) -> HTTPException:
+    return HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
+def repeated_query(names: Sequence[str]) -> HTTPException:
+    """Query parameters given more than once, each located like a validation error."""
+    return HTTPException(
+        422,
+        [{"loc": ["query", k], "msg": "given more than once", "type": "value_error"}
+         for k in names],
+    )  # fmt: skip
 
 
 def _validation(errors: Any) -> list[dict[str, Any]]:
@@ -40,6 +122,13 @@ def _clipped(found: str | None) -> str | None:
     if found is None or len(found) <= FOUND_CHARS:
         return found
     return found[:FOUND_CHARS] + f"… ({len(found):,} characters)"
+
+
+def _every_route(app: FastAPI) -> Iterable[Any]:
+    """The app's routes one by one: FastAPI 0.137.2 on keeps an included router as one entry of
+    ``app.routes`` and walks it with ``iter_route_contexts``; before, it copied its routes in."""
+    walk = getattr(fastapi.routing, "iter_route_contexts", iter)
+    return cast(Iterable[Any], walk(app.router.routes))
 
 
 def add_error_handlers(app: FastAPI) -> None:
@@ -69,8 +158,9 @@ def add_error_handlers(app: FastAPI) -> None:
             methods = sorted(
                 {
                     m
-                    for r in app.router.routes
-                    if isinstance(r, APIRoute) and r.path_regex.match(request.url.path)
+                    for r in _every_route(app)
+                    if isinstance(getattr(r, "original_route", r), APIRoute)
+                    and r.path_regex.match(request.url.path)
                     for m in r.methods or ()
                 }
             )

@@ -1,4 +1,5 @@
-"""A dataset version as a CSV or Excel file: ``GET /api/v1/datasets/{dataset}/export``.
+"""A dataset version's rows as a CSV or Excel file, for ``GET /api/v1/datasets/{dataset}/export``
+(``routes.datasets``).
 
 Why neutralise text cells: a member's upload may hold a cell such as ``=HYPERLINK(...)`` or
 ``@SUM(...)``; stored as sent (nothing accepted is changed), it would run as a formula in the
@@ -11,23 +12,16 @@ The read is the same as ``GET /api/v1/datasets/{dataset}``: one decision for the
 purpose, audited, and a refusal is 404.
 """
 
-# No ``from __future__ import annotations``: FastAPI reads these signatures at run time.
+from __future__ import annotations
+
 import csv
 import io
-import re
-from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from collections.abc import Iterable
+from typing import Any
 
-from fastapi import Depends, FastAPI, Query
-from fastapi.responses import Response
 from openpyxl import Workbook
-from sqlalchemy.orm import Session
 
-from clusterhub.collab import Subject
-from clusterhub.service import data
-
-__all__ = ["FORMULA_STARTS", "add_export_routes", "neutral", "to_csv", "to_xlsx"]
+__all__ = ["FORMULA_STARTS", "XLSX", "neutral", "to_csv", "to_xlsx"]
 
 #: What makes a spreadsheet read a cell as a formula (or hide one behind a control character).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -77,39 +71,3 @@ def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def add_export_routes(
-    app: FastAPI,
-    session: Callable[..., Any],
-    subject: Callable[..., Any],
-    now: Callable[[], datetime],
-    max_int: int,
-) -> None:
-    """The export route on ``app``, with the app's session and identity dependencies."""
-    db_dep, who_dep = Depends(session, scope="function"), Depends(subject)
-
-    @app.get(
-        "/api/v1/datasets/{dataset}/export",
-        tags=["datasets"],
-        response_class=Response,
-        responses={200: {"content": {"text/csv": {}, XLSX: {}},
-                         "description": "the version's rows as a file"}},
-    )  # fmt: skip
-    def export(
-        *,
-        dataset: str,
-        purpose: Annotated[str, Query(min_length=1, max_length=64)],
-        format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
-        version: Annotated[int | None, Query(ge=1, le=max_int)] = None,
-        db: Session = db_dep,
-        who: Subject = who_dep,
-    ) -> Response:
-        """A dataset version's rows as CSV or Excel, text cells that would run as formulas
-        quoted; the same read, decision and audit as reading it as JSON."""
-        found = data.read_dataset(db, who, dataset, purpose, version=version, now=now())
-        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{found.name}-v{found.version}.{format}")
-        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-        if format == "xlsx":
-            return Response(to_xlsx(found.rows), media_type=XLSX, headers=disposition)
-        return Response(to_csv(found.rows), media_type="text/csv", headers=disposition)

@@ -28,10 +28,11 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import Action, Decision, Purpose, Resource, Subject, decide
+from clusterhub.collab import Action, Purpose, Resource, Subject
 from clusterhub.errors import InputError, NotFound
 from clusterhub.ingest.parse import parse
-from clusterhub.service.data import check_rows, judge, record_many
+from clusterhub.service.data import check_rows
+from clusterhub.service.decision import batch, judge
 from clusterhub.service.streams import Writer, Written, check_message
 from clusterhub.storage.rows import (
     DatasetRow,
@@ -39,6 +40,7 @@ from clusterhub.storage.rows import (
     IngestKeyRow,
     ReceiptRow,
 )
+from clusterhub.storage.types import utc
 
 __all__ = [
     "CHANNELS",
@@ -114,13 +116,58 @@ def _problems(error: InputError) -> list[dict[str, Any]]:
 
 
 def _receipt(row: ReceiptRow) -> Receipt:
-    received = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=UTC)
     return Receipt(
         id=row.id, status=row.status, channel=row.channel, target=row.target,  # type: ignore[arg-type]
-        dataset=row.dataset, idempotency_key=row.idempotency_key, received_at=received,
+        dataset=row.dataset, idempotency_key=row.idempotency_key, received_at=utc(row.received_at),
         version=row.version, rows=row.rows, problems=json.loads(row.problems),
         original=row.original, dataset_rows=row.dataset_rows,
     )  # fmt: skip
+
+
+def _checked(message: Message, dataset: DatasetRow | None) -> list[dict[str, Any]]:
+    """The message's rows, parsed and checked against the dataset it may be written into (None:
+    missing, or one the sender may not write); ``InputError`` says why they are refused."""
+    if dataset is None:  # the same words whether the dataset is missing or another tenant's
+        raise InputError.single(
+            f"a dataset of yours named {message.dataset!r}",
+            f"none you may write in {message.target!r}",
+            path="dataset",
+        )
+    rows = parse(message.payload, message.media_type, json.loads(dataset.columns))
+    check_rows(json.loads(dataset.columns), rows)
+    check_message(dataset, rows)
+    return rows
+
+
+def _rejected(
+    session: Session,
+    tenant: str,
+    message: Message,
+    base: dict[str, Any],
+    error: InputError,
+    *,
+    dead_letter: bool = True,
+) -> Receipt:
+    """The rejected message's receipt and (unless ``dead_letter`` is False: a replay that fails
+    again keeps its first one) its dead letter, with the first reasons."""
+    problems = _problems(error)
+    row = ReceiptRow(**base, status="rejected", problems=json.dumps(problems), rows=0)
+    session.add(row)
+    if not dead_letter:
+        return _receipt(row)
+    session.add(
+        DeadLetterRow(
+            id=str(uuid.uuid4()), tenant_id=tenant, receipt_id=base["id"],
+            channel=message.channel, target=message.target[:64],
+            dataset=message.dataset[:128], media_type=message.media_type[:128],
+            filename=(message.filename or None) and message.filename[:256],
+            idempotency_key=message.idempotency_key, payload=message.payload,
+            reason="; ".join(f"{p['where']}: expected {p['expected']}, got {p['found']}"
+                             for p in problems[:5]),
+            received_at=base["received_at"],
+        )
+    )  # fmt: skip
+    return _receipt(row)
 
 
 def submit(
@@ -163,40 +210,15 @@ def submit(
     written: Written | None = None
     rows: list[dict[str, Any]] = []
     try:
-        if dataset is None or not decision.allowed:
-            # the same words whether the dataset is missing or another tenant's
-            raise InputError.single(
-                f"a dataset of yours named {message.dataset!r}",
-                f"none you may write in {message.target!r}",
-                path="dataset",
-            )
-        rows = parse(message.payload, message.media_type, json.loads(dataset.columns))
-        check_rows(json.loads(dataset.columns), rows)
-        check_message(dataset, rows)
+        rows = _checked(message, dataset if decision.allowed else None)
+        assert dataset is not None  # allowed, and found: ``_checked`` raised otherwise
         with session.begin_nested():
             writer = Writer(session, subject.user, now)
             written = writer.add(dataset, rows)
             writer.flush()
             session.add(IngestKeyRow(tenant_id=message.target, key=key, receipt_id=receipt_id))
     except InputError as error:
-        problems = _problems(error)
-        row = ReceiptRow(**base, status="rejected", problems=json.dumps(problems), rows=0)
-        session.add(row)
-        if not dead_letter:  # a replay that fails again: the first dead letter stays
-            return _receipt(row)
-        session.add(
-            DeadLetterRow(
-                id=str(uuid.uuid4()), tenant_id=subject.tenant, receipt_id=receipt_id,
-                channel=message.channel, target=message.target[:64],
-                dataset=message.dataset[:128], media_type=message.media_type[:128],
-                filename=(message.filename or None) and message.filename[:256],
-                idempotency_key=message.idempotency_key, payload=message.payload,
-                reason="; ".join(f"{p['where']}: expected {p['expected']}, got {p['found']}"
-                                 for p in problems[:5]),
-                received_at=now,
-            )
-        )  # fmt: skip
-        return _receipt(row)
+        return _rejected(session, subject.tenant, message, base, error, dead_letter=dead_letter)
     assert written is not None  # accepted: the try wrote it
     row = ReceiptRow(**base, status="accepted", version=written.version, rows=len(rows),
                      dataset_rows=written.row_count, problems="[]")  # fmt: skip
@@ -216,9 +238,10 @@ def submit_many(
     versions, one lock of the audit head for all the batch's decisions, one insert per table.
 
     Why: an MQTT historian sends thousands of small messages a second; one by one, the ORM's
-    per-message statements cap the channel at about 500 a second. Messages into another
-    tenant's dataset, and rejected ones, take the one-by-one path (they are rare, and each
-    keeps its dead letter)."""
+    per-message statements cap the channel at about 500 a second. Each message is judged
+    (``decision.batch``: its own entry, all appended at once), a rejected one kept as a dead
+    letter; messages into another tenant's dataset or one not found take the one-by-one path
+    (they are rare)."""
     now = now or datetime.now(UTC)
     tenant = subject.tenant
     if tenant is None:
@@ -243,52 +266,45 @@ def submit_many(
     } if own else {}  # fmt: skip
     writer = Writer(session, subject.user, now)
     writer.prime(list(datasets.values()))
-    decisions = {
-        name: decide(subject, Action.WRITE, Resource(tenant, row.id), Purpose.DATA_MANAGEMENT,
-                     [], now=now)
-        for name, row in datasets.items()
-    }  # fmt: skip
-    decided: list[tuple[Resource, Decision]] = []
     new_keys, made = [], []
     slow: list[int] = []
-    for i in own:
-        message, key = messages[i], keys[i]
-        base = {
-            "id": str(uuid.uuid4()), "tenant_id": tenant, "target": tenant,
-            "dataset": message.dataset[:128], "channel": message.channel,
-            "idempotency_key": key, "sender": (message.sender or subject.user)[:256],
-            "received_at": now, "problems": "[]",
-        }  # fmt: skip
-        if key in seen:
-            made.append(base | {"status": "duplicate", "rows": 0, "original": seen[key],
-                                "version": None, "dataset_rows": None})  # fmt: skip
+    with batch(session, subject, Action.WRITE, Purpose.DATA_MANAGEMENT, now) as judged:
+        for i in own:
+            message, key = messages[i], keys[i]
+            base = {
+                "id": str(uuid.uuid4()), "tenant_id": tenant, "target": tenant,
+                "dataset": message.dataset[:128], "channel": message.channel,
+                "idempotency_key": key, "sender": (message.sender or subject.user)[:256],
+                "received_at": now,
+            }  # fmt: skip
+            if key in seen:
+                made.append(base | {"status": "duplicate", "rows": 0, "original": seen[key],
+                                    "version": None, "dataset_rows": None,
+                                    "problems": "[]"})  # fmt: skip
+                out[i] = _receipt(ReceiptRow(**made[-1]))
+                continue
+            dataset = datasets.get(message.dataset)
+            if dataset is None:  # judged by ``submit``, under the name it was sent to
+                slow.append(i)
+                continue
+            decision = judged.judge(Resource(tenant, dataset.id))
+            try:
+                rows = _checked(message, dataset if decision.allowed else None)
+            except InputError as error:  # rejected: judged, refused, kept as a dead letter
+                out[i] = _rejected(session, tenant, message, base, error)
+                continue
+            written = writer.add(dataset, rows)
+            new_keys.append({"tenant_id": tenant, "key": key, "receipt_id": base["id"]})
+            seen[key] = str(base["id"])
+            made.append(base | {"status": "accepted", "rows": len(rows), "problems": "[]",
+                                "version": written.version, "original": None,
+                                "dataset_rows": written.row_count})  # fmt: skip
             out[i] = _receipt(ReceiptRow(**made[-1]))
-            continue
-        dataset = datasets.get(message.dataset)
-        decision = decisions.get(message.dataset)
-        if dataset is None or decision is None or not decision.allowed:
-            slow.append(i)
-            continue
-        try:
-            rows = parse(message.payload, message.media_type, json.loads(dataset.columns))
-            check_rows(json.loads(dataset.columns), rows)
-            check_message(dataset, rows)
-        except InputError:
-            slow.append(i)  # rejected: the one-by-one path keeps its dead letter
-            continue
-        decided.append((Resource(tenant, dataset.id), decision))
-        written = writer.add(dataset, rows)
-        new_keys.append({"tenant_id": tenant, "key": key, "receipt_id": base["id"]})
-        seen[key] = str(base["id"])
-        made.append(base | {"status": "accepted", "rows": len(rows), "version": written.version,
-                            "original": None, "dataset_rows": written.row_count})  # fmt: skip
-        out[i] = _receipt(ReceiptRow(**made[-1]))
-    record_many(session, subject, Action.WRITE, Purpose.DATA_MANAGEMENT, decided, now=now)
     writer.flush()
     for table, values in ((IngestKeyRow, new_keys), (ReceiptRow, made)):
         if values:
             session.execute(sa.insert(table), values)
-    # the rest are rejected; a key accepted later in the batch must not make them duplicates
+    # into a dataset not found; a key accepted later in the batch must not make them duplicates
     for i in slow:
         out[i] = submit(session, subject, messages[i], now=now, known_new=True)
     for i in (i for i in range(len(messages)) if i not in keys):

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import Action, Decision, Purpose, Resource, Subject, decide
+from clusterhub.collab import Action, Purpose, Resource, Subject
 from clusterhub.errors import Conflict, Forbidden, InputError, NotFound
-from clusterhub.service.data import record
+from clusterhub.service.decision import Refusal, judge
 from clusterhub.storage.rows import SenderRow
 
 __all__ = [
@@ -54,33 +54,29 @@ def _checked(address: str) -> str:
     return canonical
 
 
-def _event(  # noqa: PLR0917 - the audit record's parts
-    session: Session, subject: Subject, owner: str, address: str, decision: Decision, now: datetime
-) -> None:
-    record(session, subject, Action.GRANT, Resource(owner, f"sender:{address}"),
-           Purpose.DATA_MANAGEMENT, decision, now)  # fmt: skip
-
-
 def register_sender(
     session: Session, subject: Subject, address: str, *, now: datetime | None = None
 ) -> str:
     """Accept mail from ``address`` into the subject's tenant (a member admin's action); returns
     the address as stored. Registering an address the tenant already has changes nothing; one
-    registered by another tenant is a conflict (an address speaks for one tenant only)."""
+    registered by another tenant is a conflict (an address speaks for one tenant only), refused
+    in that tenant's trail."""
     now = now or datetime.now(UTC)
     canonical = _checked(address)
     owner = subject.tenant or "?"
-    decision = decide(subject, Action.GRANT, Resource(owner, f"sender:{canonical}"),
-                      Purpose.DATA_MANAGEMENT, [], now=now)  # fmt: skip
-    if not decision.allowed:
-        _event(session, subject, owner, canonical, decision, now)
-        raise Forbidden("registering a sender needs the member-admin role of its tenant")
     existing = session.get(SenderRow, canonical)
-    if existing is not None and existing.tenant_id != subject.tenant:
-        _event(session, subject, existing.tenant_id, canonical,
-               Decision(False, f"refused: {owner} registering it"), now)  # fmt: skip
+    clash = (
+        Refusal(f"refused: {owner} registering it", existing.tenant_id)
+        if existing is not None and existing.tenant_id != subject.tenant
+        else None
+    )
+    decision = judge(session, subject, Action.GRANT, Resource(owner, f"sender:{canonical}"),
+                     Purpose.DATA_MANAGEMENT, now, reason="sender registered",
+                     refusal=clash)  # fmt: skip
+    if not decision.allowed:
+        raise Forbidden("registering a sender needs the member-admin role of its tenant")
+    if clash is not None:
         raise Conflict(f"{canonical} is already registered as a sender")
-    _event(session, subject, owner, canonical, Decision(True, "sender registered"), now)
     if existing is None:
         session.add(SenderRow(address=canonical, tenant_id=owner, created_at=now))
     return canonical
@@ -90,20 +86,20 @@ def remove_sender(
     session: Session, subject: Subject, address: str, *, now: datetime | None = None
 ) -> None:
     """Stop accepting mail from ``address`` (a member admin's action); another tenant's address
-    is "not found", and the attempt is audited under the subject's tenant."""
+    is "not found", and the attempt is audited under the address's tenant when it has one (it
+    learns of attempts on its senders), under the subject's tenant else."""
     now = now or datetime.now(UTC)
     canonical = canonical_address(address)[:MAX_ADDRESS]
     owner = subject.tenant or "?"
-    decision = decide(subject, Action.GRANT, Resource(owner, f"sender:{canonical}"),
-                      Purpose.DATA_MANAGEMENT, [], now=now)  # fmt: skip
     row = session.get(SenderRow, canonical)
-    if row is None or row.tenant_id != subject.tenant or not decision.allowed:
-        reason = decision.reason if not decision.allowed else "refused: no such sender"
-        # under the address's tenant when it has one: it learns of attempts on its senders
-        where = row.tenant_id if row is not None else owner
-        _event(session, subject, where, canonical, Decision(False, reason), now)
+    mine = row is not None and row.tenant_id == subject.tenant
+    decision = judge(
+        session, subject, Action.GRANT, Resource(owner, f"sender:{canonical}"),
+        Purpose.DATA_MANAGEMENT, now, owner=row.tenant_id if row is not None else owner,
+        reason="sender removed", refusal=None if mine else Refusal("refused: no such sender"),
+    )  # fmt: skip
+    if row is None or not mine or not decision.allowed:
         raise NotFound("no such sender")
-    _event(session, subject, owner, canonical, Decision(True, "sender removed"), now)
     session.delete(row)
 
 

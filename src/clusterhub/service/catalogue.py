@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
@@ -104,9 +103,7 @@ def versions_of(session: Session, subject: Subject, name: str) -> list[dict[str,
     return [
         {
             "version": row.version,
-            "created_at": (
-                row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-            ).isoformat(),
+            "created_at": row.created_at.isoformat(),
             "created_by": row.created_by,
             "rows": row.row_count,
             "sha256": row.sha256,

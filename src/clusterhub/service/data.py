@@ -35,12 +35,10 @@ from clusterhub.errors import Conflict, InputError, NotFound, Problem
 from clusterhub.service import audit_keys, chain, reach
 from clusterhub.service.catalogue import check_units
 from clusterhub.service.decision import (
-    aware,
     grant_from_row,
     is_id,
     judge,
     record,
-    record_many,
 )
 from clusterhub.service.streams import Content, Writer, check_message, check_mode, content
 from clusterhub.storage.rows import (
@@ -48,12 +46,12 @@ from clusterhub.storage.rows import (
     DatasetRow,
     GrantRow,
 )
+from clusterhub.storage.types import utc
 
 __all__ = [
     "DatasetVersion",
     "add_version",
     "audit_trail",
-    "aware",
     "check_rows",
     "create_dataset",
     "create_grant",
@@ -67,7 +65,6 @@ __all__ = [
     "owner_of",
     "read_dataset",
     "record",
-    "record_many",
     "revoke_grant",
     "stored_version",
     "verify_audit",
@@ -284,7 +281,7 @@ def create_grant(
         raise InputError.single(
             "a grantee kind, purpose and form from the vocabulary", str(exc)
         ) from None
-    expires = aware(expires)
+    expires = utc(expires)  # a time without an offset is UTC
     reach.check_terms(session, json.loads(row.columns), grantee_kind=kind, grantee=grantee,
                       fields=fields, expires=expires, now=now)  # fmt: skip
     grant = str(uuid.uuid4())

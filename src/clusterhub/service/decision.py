@@ -1,16 +1,21 @@
 """The one decision point and the audit writer: every request for participant data is judged
 by ``collab.decide`` here and recorded in the audit chain in the caller's transaction.
 
-Why a module of its own: datasets, grants, runs, ingest and aggregates all judge and record;
-they share this door instead of calling ``decide`` and ``record`` each in their own way.
+Why a module of its own: datasets, grants, senders, runs, ingest and aggregates all judge and
+record; they share this door (``judge``, and ``batch`` for many decisions at once) instead of
+calling ``decide`` and ``record`` each in their own way, and nothing else calls ``decide``
+(a test holds it so). ``record`` alone is for entries no policy decides: a tenant or a user
+made, a key issued, a group changed by a cluster operator, a privacy budget charged.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,14 +44,17 @@ from clusterhub.storage.rows import (
     GrantRow,
 )
 
-__all__ = ["aware", "grant_from_row", "grants_for", "is_id", "judge", "record", "record_many"]
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes of what was stored as UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+__all__ = [
+    "Batch",
+    "Refusal",
+    "batch",
+    "grant_from_row",
+    "grants_for",
+    "is_id",
+    "judge",
+    "record",
+    "record_many",
+]
 
 
 # --- the audit chain -----------------------------------------------------------------------------
@@ -164,6 +172,16 @@ def record_many(
     head.mac, head.key_id = head_mac(key.mac, count, previous), key.id
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A use case's own reason to refuse what the policy allows (no such sender, an address
+    another tenant registered, a revoked grant): the entry records it instead of the policy's
+    allowance, in ``owner``'s trail when given (the one the request was judged under else)."""
+
+    reason: str
+    owner: str | None = None
+
+
 def judge(  # noqa: PLR0917 - the decision point's own argument order
     session: Session,
     subject: Subject,
@@ -171,14 +189,77 @@ def judge(  # noqa: PLR0917 - the decision point's own argument order
     resource: Resource,
     purpose: Purpose | str | None,
     now: datetime,
+    *,
+    audit_as: str | None = None,
+    owner: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    done: Mapping[str, Any] | None = None,
+    refusal: Refusal | None = None,
 ) -> Decision:
     """The one decision point as the service uses it: the owner's grants on the resource are
     looked up, ``decide`` judges, and the decision is appended to the audit chain in the
-    caller's transaction, allowed or not. Every read of participant data goes through here."""
+    caller's transaction, allowed or not. Every read of participant data goes through here.
+
+    What the entry says beyond the policy's words, for use cases that need it: ``audit_as`` is
+    its finer action name (``grant.change``, judged as ``action``), ``owner`` the trail it goes
+    into when not the resource's owner's, ``detail`` what was asked (kept as JSON). When the
+    policy allows, ``reason`` replaces its words with the use case's (``sender registered``),
+    ``done`` (what the use case does) is added to the detail, and a ``refusal`` is recorded
+    instead. Returns the policy's decision: a caller that passes a refusal refuses itself."""
     grants = [] if subject.tenant == resource.owner else grants_for(session, resource)
     decision = decide(subject, action, resource, purpose, grants, now=now)
-    record(session, subject, action, resource, purpose, decision, now)
+    trail, entry, said = owner or resource.owner, decision, detail
+    if decision.allowed and refusal is not None:
+        trail, entry = refusal.owner or trail, Decision(False, refusal.reason)
+    elif decision.allowed:
+        entry = decision if reason is None else replace(decision, reason=reason)
+        said = detail if done is None else {**(detail or {}), **done}
+    where = resource if trail == resource.owner else replace(resource, owner=trail)
+    record(session, subject, audit_as or action, where, purpose, entry, now, said)
     return decision
+
+
+class Batch:
+    """Several decisions of one subject, for one action and purpose, judged one by one as the
+    caller goes and appended to the audit chain at once (``record_many``: one lock of the head,
+    one insert), when the ``batch`` block ends. The ingest pipeline's batches judge each
+    message this way: thousands a second, each with its own entry."""
+
+    def __init__(
+        self, session: Session, subject: Subject, action: Action, purpose: Purpose, now: datetime
+    ) -> None:
+        self._session, self._subject, self._now = session, subject, now
+        self._action, self._purpose = action, purpose
+        self._grants: dict[tuple[str, str], list[Grant]] = {}
+        self.decided: list[tuple[Resource, Decision]] = []
+
+    def judge(self, resource: Resource) -> Decision:
+        """``judge`` for one resource, its entry kept until the batch is recorded."""
+        subject = self._subject
+        if subject.tenant == resource.owner:
+            grants: list[Grant] = []
+        else:  # looked up once per dataset in the batch
+            where = (resource.owner, resource.dataset)
+            if where not in self._grants:
+                self._grants[where] = grants_for(self._session, resource)
+            grants = self._grants[where]
+        decision = decide(subject, self._action, resource, self._purpose, grants, now=self._now)
+        self.decided.append((resource, decision))
+        return decision
+
+
+@contextmanager
+def batch(
+    session: Session, subject: Subject, action: Action, purpose: Purpose, now: datetime
+) -> Iterator[Batch]:
+    """A ``Batch`` whose decisions are recorded when the block ends, also when it raises (every
+    decision made is kept, allowed or not; the caller's transaction decides the rest)."""
+    judged = Batch(session, subject, action, purpose, now)
+    try:
+        yield judged
+    finally:
+        record_many(session, subject, action, purpose, judged.decided, now=now)
 
 
 def grants_for(session: Session, resource: Resource) -> list[Grant]:
@@ -207,10 +288,10 @@ def grant_from_row(row: GrantRow, members: frozenset[str] | None = None) -> Gran
         purpose=Purpose(row.purpose),
         form=Form(row.form),
         fields=frozenset(json.loads(row.fields)) if row.fields else None,
-        start=aware(row.starts),
-        end=aware(row.ends),
-        expires=aware(row.expires_at),
-        revoked=aware(row.revoked_at),
+        start=row.starts,
+        end=row.ends,
+        expires=row.expires_at,
+        revoked=row.revoked_at,
         members=members,
     )
 

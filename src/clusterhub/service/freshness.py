@@ -20,6 +20,7 @@ from clusterhub.collab import Action, Decision, Resource, Subject
 from clusterhub.errors import NotFound
 from clusterhub.service.data import record
 from clusterhub.storage.rows import DatasetRow, DatasetVersionRow
+from clusterhub.storage.types import UtcDateTime
 
 __all__ = ["freshness"]
 
@@ -33,7 +34,9 @@ def freshness(
         raise NotFound("no such cluster")
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
-            sa.text("SELECT tenant_id, datasets, versions, latest FROM clusterhub_freshness()")
+            sa.text(
+                "SELECT tenant_id, datasets, versions, latest FROM clusterhub_freshness()"
+            ).columns(latest=UtcDateTime())
         ).all()
     else:
         rows = session.execute(
@@ -50,7 +53,7 @@ def freshness(
         str(tenant): {
             "datasets": int(datasets),
             "versions": int(versions),
-            "latest": None if latest is None else _utc(latest).isoformat(),
+            "latest": None if latest is None else latest.isoformat(),
         }
         for tenant, datasets, versions, latest in rows
     }
@@ -65,8 +68,3 @@ def freshness(
         {"tenants": sorted(found)},
     )
     return found
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite gives naive times back; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

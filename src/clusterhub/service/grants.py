@@ -30,20 +30,13 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from clusterhub.collab import (
-    Action,
-    Decision,
-    Form,
-    GranteeKind,
-    Purpose,
-    Resource,
-    Subject,
-    decide,
-)
-from clusterhub.errors import Conflict, InputError, NotFound
+from clusterhub.collab import Action, Form, GranteeKind, Purpose, Resource, Subject
+from clusterhub.errors import ClusterhubError, Conflict, InputError, NotFound
 from clusterhub.service import reach
-from clusterhub.service.data import aware, grant_from_row, grant_owner_hidden, is_id, record
+from clusterhub.service.data import grant_owner_hidden
+from clusterhub.service.decision import Refusal, grant_from_row, is_id, judge
 from clusterhub.storage.rows import GrantRow
+from clusterhub.storage.types import utc
 
 __all__ = ["CHANGE", "CONSENT", "KEEP", "Change", "Keep", "change_grant", "consent"]
 
@@ -80,6 +73,44 @@ def _terms(form: str, purpose: str, expires: datetime | None) -> dict[str, Any]:
     }
 
 
+def _planned(
+    row: GrantRow,
+    form: str | Keep,
+    purpose: str | Keep,
+    expires: datetime | Keep | None,
+    now: datetime,
+) -> tuple[Change, datetime | None]:
+    """What the change would do to ``row`` (its successor's id, the terms before and after, the
+    new expiry), or the ``Conflict`` or ``InputError`` that refuses it; nothing is written."""
+    old = grant_from_row(row)
+    if not old.active(now):
+        raise Conflict(
+            f"grant {row.id} is {'revoked' if old.revoked else 'expired'}: grant anew instead"
+        )
+    new_form = old.form.value if isinstance(form, Keep) else form
+    new_purpose = old.purpose.value if isinstance(purpose, Keep) else purpose
+    new_expires = old.expires if isinstance(expires, Keep) else utc(expires)
+    if new_form not in {f.value for f in Form}:
+        raise InputError.single("raw or aggregate-only", repr(new_form), path="form")
+    if new_purpose not in {p.value for p in Purpose}:
+        raise InputError.single("a purpose from the vocabulary", repr(new_purpose), path="purpose")
+    if new_expires is not None and new_expires <= now:
+        raise InputError.single(
+            f"a time after now ({now.astimezone(UTC).isoformat(timespec='seconds')})",
+            new_expires.isoformat(),
+            path="expires",
+        )
+    before = _terms(old.form.value, old.purpose.value, old.expires)
+    after = _terms(new_form, new_purpose, new_expires)
+    if before == after:
+        raise InputError.single("a new form, purpose or expiry", "the grant's own terms")
+    return Change(row.id, str(uuid.uuid4()), before, after), new_expires
+
+
+def _refusal(problem: ClusterhubError | None) -> Refusal | None:
+    return None if problem is None else Refusal(f"refused: {problem}")
+
+
 def change_grant(
     session: Session,
     subject: Subject,
@@ -98,51 +129,52 @@ def change_grant(
     owner, dataset = (
         (row.tenant_id, row.dataset_id) if row is not None else grant_owner_hidden(session, grant)
     )
-    resource = Resource(owner, dataset)
+    # the change is planned before the decision, so that its entry can say what it did; what
+    # refuses it is said only to the owner's member admins, after the decision
+    change, new_expires = None, None
+    problem: ClusterhubError | None = NotFound("no such grant")
+    if row is not None:
+        try:
+            change, new_expires = _planned(row, form, purpose, expires, now)
+            problem = None
+        except (Conflict, InputError) as error:
+            problem = error
+    done = None if change is None else {"successor": change.successor, "before": change.before,
+                                        "after": change.after}  # fmt: skip
     # the same rules as creating or revoking a grant: only the owner's member admins
-    decision = decide(subject, Action.GRANT, resource, Purpose.DATA_MANAGEMENT, [], now=now)
+    decision = judge(session, subject, Action.GRANT, Resource(owner, dataset),
+                     Purpose.DATA_MANAGEMENT, now, audit_as=CHANGE,
+                     detail={"grant": grant if is_id(grant) else "?"}, done=done,
+                     refusal=_refusal(problem))  # fmt: skip
     if row is None or not decision.allowed:
-        record(session, subject, CHANGE, resource, Purpose.DATA_MANAGEMENT, decision, now,
-               detail={"grant": grant if is_id(grant) else "?"})  # fmt: skip
         raise NotFound("no such grant")
-    old = grant_from_row(row)
-    if not old.active(now):
-        raise Conflict(
-            f"grant {grant} is {'revoked' if old.revoked else 'expired'}: grant anew instead"
-        )
-    new_form = old.form.value if isinstance(form, Keep) else form
-    new_purpose = old.purpose.value if isinstance(purpose, Keep) else purpose
-    new_expires = old.expires if isinstance(expires, Keep) else aware(expires)
-    if new_form not in {f.value for f in Form}:
-        raise InputError.single("raw or aggregate-only", repr(new_form), path="form")
-    if new_purpose not in {p.value for p in Purpose}:
-        raise InputError.single("a purpose from the vocabulary", repr(new_purpose), path="purpose")
-    if new_expires is not None and new_expires <= now:
-        raise InputError.single(
-            f"a time after now ({now.astimezone(UTC).isoformat(timespec='seconds')})",
-            new_expires.isoformat(),
-            path="expires",
-        )
-    before = _terms(old.form.value, old.purpose.value, old.expires)
-    after = _terms(new_form, new_purpose, new_expires)
-    if before == after:
-        raise InputError.single("a new form, purpose or expiry", "the grant's own terms")
-    successor = str(uuid.uuid4())
+    if change is None:
+        raise problem or NotFound("no such grant")
     row.revoked_at = now
     session.add(
-        GrantRow(id=successor, tenant_id=row.tenant_id, dataset_id=row.dataset_id,
-                 grantee_kind=row.grantee_kind, grantee=row.grantee, purpose=new_purpose,
-                 form=new_form, fields=row.fields, starts=row.starts, ends=row.ends,
-                 expires_at=new_expires, created_at=now)
+        GrantRow(id=change.successor, tenant_id=row.tenant_id, dataset_id=row.dataset_id,
+                 grantee_kind=row.grantee_kind, grantee=row.grantee,
+                 purpose=change.after["purpose"], form=change.after["form"], fields=row.fields,
+                 starts=row.starts, ends=row.ends, expires_at=new_expires, created_at=now)
     )  # fmt: skip
-    if old.grantee_kind is GranteeKind.GROUP:  # the successor reaches whom the grant reached
+    if row.grantee_kind == GranteeKind.GROUP.value:  # the successor reaches whom it reached
         session.flush()
-        reach.name_members(session, successor, row.tenant_id,
+        reach.name_members(session, change.successor, row.tenant_id,
                            reach.members_of(session, [grant])[grant], now=now,
                            reason=f"named by grant {grant}, which this one replaces")  # fmt: skip
-    detail = {"grant": grant, "successor": successor, "before": before, "after": after}
-    record(session, subject, CHANGE, resource, Purpose.DATA_MANAGEMENT, decision, now, detail)
-    return Change(grant, successor, before, after)
+    return change
+
+
+def _consent_refused(session: Session, row: GrantRow, tenant: str, now: datetime) -> str | None:
+    """Why the owner cannot consent to ``tenant`` under ``row``, or None."""
+    old = grant_from_row(row)
+    if old.grantee_kind is not GranteeKind.GROUP:
+        return f"grant {row.id} is to a {old.grantee_kind.value}, not a group"
+    if not old.active(now):
+        return f"grant {row.id} is {'revoked' if old.revoked else 'expired'}: grant anew instead"
+    if tenant not in reach.group_members(session, old.grantee):
+        return f"{tenant[:64]} is not in group {old.grantee}: nothing to consent to"
+    return None
 
 
 def consent(
@@ -158,27 +190,22 @@ def consent(
     owner, dataset = (
         (row.tenant_id, row.dataset_id) if row is not None else grant_owner_hidden(session, grant)
     )
-    resource = Resource(owner, dataset)
-    decision = decide(subject, Action.GRANT, resource, Purpose.DATA_MANAGEMENT, [], now=now)
-    detail = {"grant": grant if is_id(grant) else "?", "tenant": tenant[:64]}
+    # checked before the decision (a group's members are every tenant's to see), said after it
+    problem: ClusterhubError | None = NotFound("no such grant")
+    if row is not None:
+        why = _consent_refused(session, row, tenant, now)
+        problem = None if why is None else Conflict(why)
+    reaches = None if row is None else f"grant {grant} reaches {tenant} in group {row.grantee}"
+    decision = judge(session, subject, Action.GRANT, Resource(owner, dataset),
+                     Purpose.DATA_MANAGEMENT, now, audit_as=CONSENT,
+                     detail={"grant": grant if is_id(grant) else "?", "tenant": tenant[:64]},
+                     reason=reaches, refusal=_refusal(problem))  # fmt: skip
     if row is None or not decision.allowed:
-        record(session, subject, CONSENT, resource, Purpose.DATA_MANAGEMENT, decision, now,
-               detail)  # fmt: skip
         raise NotFound("no such grant")
-    old = grant_from_row(row)
-    if old.grantee_kind is not GranteeKind.GROUP:
-        raise Conflict(f"grant {grant} is to a {old.grantee_kind.value}, not a group")
-    if not old.active(now):
-        raise Conflict(
-            f"grant {grant} is {'revoked' if old.revoked else 'expired'}: grant anew instead"
-        )
-    if tenant not in reach.group_members(session, old.grantee):
-        raise Conflict(f"{tenant[:64]} is not in group {old.grantee}: nothing to consent to")
+    if problem is not None:
+        raise problem
     named = reach.members_of(session, [grant])[grant]
     if tenant not in named:
         reach.name_members(session, grant, row.tenant_id, [tenant], now=now,
                            reason=f"consented by {subject.user}")  # fmt: skip
-    record(session, subject, CONSENT, resource, Purpose.DATA_MANAGEMENT,
-           Decision(True, f"grant {grant} reaches {tenant} in group {old.grantee}"), now,
-           detail)  # fmt: skip
     return sorted(named | {tenant})

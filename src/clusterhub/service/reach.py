@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from clusterhub.collab import GranteeKind
 from clusterhub.errors import InputError, Problem
 from clusterhub.storage.rows import GrantMemberRow, GrantRow, TenantRow
+from clusterhub.storage.types import UtcDateTime
 
 __all__ = [
     "check_terms",
@@ -127,7 +128,8 @@ def group_grants(session: Session, group: str, now: datetime) -> list[tuple[str,
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             sa.text("SELECT id, tenant_id, dataset_id, expires_at FROM "
-                    "clusterhub_group_grants(:group)"), {"group": group}
+                    "clusterhub_group_grants(:group)").columns(expires_at=UtcDateTime()),
+            {"group": group},
         ).all()  # fmt: skip
     else:
         rows = session.execute(
@@ -136,8 +138,7 @@ def group_grants(session: Session, group: str, now: datetime) -> list[tuple[str,
                    GrantRow.revoked_at.is_(None))
         ).all()  # fmt: skip
     live = []
-    for grant, owner, dataset, expires in rows:
-        ends = _aware(expires)
+    for grant, owner, dataset, ends in rows:
         if ends is None or ends > now:
             live.append((str(grant), str(owner), str(dataset)))
     return sorted(live)
@@ -165,9 +166,3 @@ def drop_member(session: Session, group: str, tenant: str, now: datetime) -> Non
         )
         .values(removed_at=now)
     )
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -281,7 +281,7 @@ def read_run(
         "id": row.id,
         "engine": row.engine,
         "purpose": row.purpose,
-        "created_at": _aware(row.created_at).isoformat(),
+        "created_at": row.created_at.isoformat(),
         "request": json.loads(row.request),
         "summary": json.loads(row.summary),
         "results": results,
@@ -321,7 +321,7 @@ def list_runs(session: Session, subject: Subject, *, limit: int = 50) -> list[di
             "id": row.id,
             "engine": row.engine,
             "purpose": row.purpose,
-            "created_at": _aware(row.created_at).isoformat(),
+            "created_at": row.created_at.isoformat(),
             "created_by": row.created_by if row.tenant_id == subject.tenant else None,
             "operator": row.tenant_id == subject.tenant,
             "request": json.loads(row.request),
@@ -329,11 +329,6 @@ def list_runs(session: Session, subject: Subject, *, limit: int = 50) -> list[di
         }
         for row in rows
     ]
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive times back; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def reproduce(

@@ -78,17 +78,12 @@ def _digest(document: str, files: dict[str, str]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive times; every stored time is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _summary(key: str, row: ClusterVersionRow, *, is_new: bool = False) -> ClusterVersion:
     return ClusterVersion(
         key=key,
         version=row.version,
         name=row.name,
-        created_at=_utc(row.created_at),
+        created_at=row.created_at,
         sha256=row.sha256,
         source=row.source,
         participants=row.participants,

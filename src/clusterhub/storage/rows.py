@@ -12,6 +12,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from clusterhub.storage.types import UtcDateTime
+
 __all__ = [
     "ApiKeyRow",
     "AuditHeadRow",
@@ -44,7 +46,7 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {  # noqa: RUF012  (SQLAlchemy reads it as a class attribute)
-        datetime: sa.DateTime(timezone=True),
+        datetime: UtcDateTime(),  # stored in UTC, read back aware on every database
         dict[str, str]: sa.JSON(),
     }
 
