@@ -145,6 +145,7 @@ def impact_command(
 ) -> None:
     """Who loses which input, how much and how soon when a facility stops, in one year; what
     is assumed bought in instead, at what cost and CO2e."""
+    from clusterhub import symbiosis
     from clusterhub.cli.symbiosis_report import (
         finite,
         impact_payload,
@@ -154,7 +155,6 @@ def impact_command(
         unit_text,
         year_line,
     )
-    from clusterhub import symbiosis
     from clusterhub.symbiosis import Event
 
     cluster, net, assumed = _network_and_market(file, region, market_table, buyable, market_default)
@@ -227,13 +227,13 @@ def criticality_command(
 ) -> None:
     """Every running facility's shutdown in turn (N-1) in one year: ranked by the production
     it takes down elsewhere, then by the flows it disrupts."""
+    from clusterhub import symbiosis
     from clusterhub.cli.symbiosis_report import (
         market_line,
         market_payload,
         scope_payload,
         year_line,
     )
-    from clusterhub import symbiosis
 
     cluster, net, assumed = _network_and_market(file, region, market_table, buyable, market_default)
     ranking = symbiosis.criticality(net, year=year, market=assumed)
