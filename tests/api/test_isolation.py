@@ -701,7 +701,7 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
             granted = any(
                 g[:4] == (dataset, tenant, purpose, "raw") and not g[4]
                 for g in world.grants.values()
-            )
+            ) or self._group_granted(dataset, tenant, purpose)  # as a read: group grants count
             if owner == tenant:
                 may = bool(roles & {Role.MEMBER_ADMIN, Role.ANALYST})
             else:
