@@ -35,6 +35,7 @@ def _arbitrage(
     export_price: str = "80",
     pv: str = "",
     periods: int = 3,
+    load: str = "1",
 ) -> Cluster:
     body = f"""\
 carriers:
@@ -46,7 +47,7 @@ participants:
     nace: C20.14
     sites: [{{id: a-site, latitude: 51.9, longitude: 4.1, connection: grid}}]
     assets:
-      - {{type: demand, id: a-load, site: a-site, carrier: electricity, profile_mw: 1}}
+      - {{type: demand, id: a-load, site: a-site, carrier: electricity, profile_mw: {load}}}
 {pv}
   - id: b
     name: B
@@ -166,12 +167,18 @@ def test_only_the_hours_whose_prices_reward_both_ways_get_a_binary() -> None:
 
 
 def test_a_rolling_horizon_keeps_each_meter_one_way() -> None:
-    """Two copies of the hand case, operated 3 hours at a time: each window is the hand case."""
-    made = _arbitrage(pv=PV.replace("[1, 0.5, 0]", "[1, 0.5, 0, 1, 0.5, 0]"), periods=6)
+    """Two 3-hour windows, each the PV case with a's load halved in its last hour: the hour
+    without PV draws less than the horizon's most, room a relaxed binary would use to import
+    and export at once. Per window: -120 (1.5 MW out), 0, +50 (1 MW in)."""
+    made = _arbitrage(
+        pv=PV.replace("[1, 0.5, 0]", "[1, 0.5, 0, 1, 0.5, 0]"),
+        periods=6,
+        load="[1, 1, 0.5, 1, 1, 0.5]",
+    )
     rolled = simulate(made, window_hours=3, commit_hours=3, kind="perfect")
-    assert rolled.perfect_foresight_cost_eur == pytest.approx(-90.0)
-    assert rolled.realized_cost_eur == pytest.approx(-90.0)
-    assert rolled.window_costs_eur == pytest.approx((-45.0, -45.0))
+    assert rolled.perfect_foresight_cost_eur == pytest.approx(-140.0)
+    assert rolled.window_costs_eur == pytest.approx((-70.0, -70.0))
+    assert rolled.realized_cost_eur == pytest.approx(-140.0)
 
 
 def test_a_start_and_steps_keep_it_too() -> None:

@@ -30,6 +30,8 @@ class Built:
     data: DispatchData
     lost_load_eur_per_mwh: float
     parameters: Parameters
+    #: where the binaries were built and with which big-M (``meters.meters``)
+    meters: meter.Meters
 
 
 def _by_node(
@@ -263,9 +265,10 @@ def build(
         grid_export <= p.rhs["connection-export-limit"], name="connection-export-limit"
     )
     # --- one direction per meter and hour where prices would reward both (``meters``) --------
+    meters = meters if meters is not None else p.meters
     meter.add(
         m,
-        meters if meters is not None else p.meters,
+        meters,
         {
             "connection-import": grid_import,
             "connection-export": grid_export,
@@ -283,7 +286,13 @@ def build(
         if name in m.variables
     ]
     m.add_objective(linopy.merge(parts, cls=linopy.LinearExpression))
-    return Built(model=m, data=data, lost_load_eur_per_mwh=lost_load_eur_per_mwh, parameters=p)
+    return Built(
+        model=m,
+        data=data,
+        lost_load_eur_per_mwh=lost_load_eur_per_mwh,
+        parameters=p,
+        meters=meters,
+    )
 
 
 _BACKLOG_WAIVED = {"demand-backlog-waived-up", "demand-backlog-waived-down"}

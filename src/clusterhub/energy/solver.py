@@ -370,7 +370,10 @@ class Solver:
     def _mark_integral(self, meters: meter.Meters) -> None:
         """Where this window's prices reward both directions at a meter (``rewarded``) and
         where its binary must be integral for that (``integral``)."""
-        self.oneway.mark(self._flags(meters.integral), self._flags(meters.rewarded))
+        rewarded = self._flags(meters.rewarded)
+        # big-M from capacities (a rolling horizon's): every rewarded slot needs its binary
+        integral = rewarded if self.built.meters.every_window else self._flags(meters.integral)
+        self.oneway.mark(integral, rewarded)
 
     def _flags(self, slots: dict[str, xr.DataArray]) -> np.ndarray:
         flags = np.zeros(len(self.vlabels))
