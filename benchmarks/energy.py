@@ -7,7 +7,9 @@ one shared, congested connection. Prints one row per case with build, joint solv
 solve and total seconds and the process's peak memory; with ``--coalitions`` also the mean time of
 a coalition re-solve on one built model (12 companies, one day, random coalitions); with
 ``--rolling N`` a year of daily 36-hour windows for N companies on the same built model
-(``--rolling-commit 1 --rolling-days 7``: a week committed hour by hour).
+(``--rolling-commit 1 --rolling-days 7``: a week committed hour by hour); with ``--park 1 4``
+the energy park over 1 and 4 weeks, whose meters need binaries (how solved, gap, time). The
+last column says how each run kept every meter to one direction per step.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from datetime import datetime
 
 import numpy as np
 
-from clusterhub.energy import CoalitionCosts, DispatchOptions, prepare, simulate
+from clusterhub.energy import CoalitionCosts, DispatchOptions, compare, prepare, simulate
+from clusterhub.energy.solver import Run
 from clusterhub.model import (
     Carrier,
     Cluster,
@@ -168,6 +171,31 @@ def synthetic(
     )
 
 
+def _one_way(run: Run) -> str:
+    """How a run kept its meters one way: its binaries, the method, the gap proven."""
+    if run.bounds is None:
+        return "LP"
+    return f"{len(run.integral)} {run.bounds.method} {100 * run.bounds.gap:.4f}"
+
+
+def park(weeks: int) -> None:
+    """The energy park, whose renewables sell at the coal benchmark, above the valley tariff:
+    where binaries bind, with how they were solved."""
+    from clusterhub.examples import load_example
+
+    started = time.perf_counter()
+    result = compare(load_example("energy-park"), options=DispatchOptions(steps=168 * weeks))
+    total = time.perf_counter() - started
+    for name, run in (("joint", result.joint), ("alone", result.standalone)):
+        print(
+            f"energy-park {weeks} week(s) {name}: {sum(run.one_way_hours.values()):g} "
+            f"meter-hours one way, {run.one_way_method}, gap {run.gap_pct or 0:.4f}% "
+            f"(bounds {run.lower_bound_eur or 0:,.0f} .. {run.upper_bound_eur or 0:,.0f} EUR), "
+            f"solve {run.solve_seconds:.1f} s"
+        )
+    print(f"energy-park {weeks} week(s): {total:.1f} s in all (gather, build, both solves)")
+
+
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -189,13 +217,17 @@ def main() -> None:
     parser.add_argument(
         "--rolling-days", type=int, default=365, metavar="DAYS", help="days operated (from 1 Jan)"
     )
+    parser.add_argument(
+        "--park", type=int, nargs="*", metavar="WEEKS", help="the energy park over these weeks"
+    )
     args = parser.parse_args()
     # one small case first, untimed: imports and first-use costs (pvlib, linopy, HiGHS) are
     # paid once per process and would otherwise land on the first row
     prepare(synthetic(2, "15min", 8)).joint()
     print(
         f"{'companies':>9} {'horizon':>7} {'columns':>9} {'build s':>8} {'joint s':>8} "
-        f"{'alone s':>8} {'total s':>8} {'saving %':>8} {'peak MiB':>9} {'method':>8}"
+        f"{'alone s':>8} {'total s':>8} {'saving %':>8} {'peak MiB':>9} {'method':>8}  "
+        "one way (binaries, how, gap %: joint / alone)"
     )
     for size in args.sizes:
         for horizon in args.horizons:
@@ -211,8 +243,10 @@ def main() -> None:
             print(
                 f"{size:>9} {horizon:>7} {len(solver.vlabels):>9} {built:>8.2f} "
                 f"{joint.seconds:>8.2f} {alone.seconds:>8.2f} {total:>8.2f} {saving:>8.2f} "
-                f"{peak_mib():>9.0f} {solver.method:>8}"
+                f"{peak_mib():>9.0f} {solver.method:>8}  {_one_way(joint)} / {_one_way(alone)}"
             )
+    for weeks in args.park or []:
+        park(weeks)
     if args.rolling:
         cluster = synthetic(args.rolling, "1h", 8760)
         started = time.perf_counter()

@@ -9,6 +9,9 @@ import xarray as xr
 
 from clusterhub.energy import CoalitionCosts, CollaborationResult, DispatchOptions, compare
 from clusterhub.energy.data import DispatchData, gather
+from clusterhub.energy.meters import BINARIES
+from clusterhub.energy.model import build
+from clusterhub.energy.solver import Solver
 from clusterhub.examples import load_example
 
 TOL = 1e-5
@@ -154,3 +157,21 @@ def test_each_participants_draw_adds_up(case: tuple[DispatchData, CollaborationR
         for participant, energy in run.energy_by_participant_mwh.items():
             assert energy["grid-draw"] == pytest.approx(float(drawn.sel(participant=participant)))
         assert float(run.grid_draw_mw.sum()) == pytest.approx(float(run.dispatch.grid_draw.sum()))
+
+
+def test_no_meter_imports_and_exports_at_once(
+    case: tuple[DispatchData, CollaborationResult],
+) -> None:
+    """From the solver's own columns, not the netted report: on the energy park's summer days
+    the park's renewables could sell above the valley tariff, so binaries hold each meter."""
+    data, result = case
+    solver = Solver(build(data))
+    for run in (solver.joint(), solver.standalone()):
+        for _, inflow, outflow in BINARIES:
+            both = np.minimum(solver.values(run, inflow), solver.values(run, outflow))
+            assert float(both.max()) <= TOL
+    for run in (result.joint, result.standalone):
+        if run.gap_pct is not None:
+            assert run.gap_pct <= 0.01 + 1e-9
+            assert run.lower_bound_eur is not None
+            assert run.lower_bound_eur <= run.total_cost_eur + TOL

@@ -387,3 +387,14 @@ def test_load_times_of_the_energy_page(page: Any, artifacts: Path) -> None:
     (artifacts / "energy-load-times.json").write_text(json.dumps(times, indent=1))
     print(times)
     assert all(t < 30 for t in times.values()), times
+
+
+def test_the_view_says_where_a_meter_was_held_to_one_way() -> None:
+    """In two summer days of the energy park the renewables' export price is above the valley
+    tariff: the view counts those hours per connection, and the gap of the cost."""
+    engine = compare(load_example("energy-park"), options=DispatchOptions(start=24 * 180, steps=48))
+    view = energy_view("energy-park", date(2024, 6, 29), 48)
+    held = {c["id"]: c["one_way_hours"] for c in view["connections"]}
+    assert held == {c: engine.joint.one_way_hours.get(c, 0.0) for c in held}
+    assert sum(held.values()) > 0
+    assert all(c["gap_pct"] == engine.joint.gap_pct for c in view["connections"])

@@ -12,6 +12,7 @@ from clusterhub.cli.output import Table, console
 from clusterhub.energy import (
     CollaborationResult,
     DispatchOptions,
+    DispatchResult,
     Forecast,
     RollingResult,
     compare,
@@ -112,6 +113,11 @@ def collaboration_payload(
         "emissions_t": joint.emissions_t,
         "standalone_emissions_t": result.standalone.emissions_t,
         "congested_hours": joint.congested_hours,
+        "one_way_hours": {
+            "joint": joint.one_way_hours,
+            "standalone": result.standalone.one_way_hours,
+        },
+        "gap_pct": {"joint": joint.gap_pct, "standalone": result.standalone.gap_pct},
         "build_seconds": result.build_seconds,
         "solve_seconds": result.solve_seconds,
     }
@@ -149,7 +155,27 @@ def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
     table.add_row("emissions", f"{alone.emissions_t:,.0f} t", f"{joint.emissions_t:,.0f} t")
     congested = ", ".join(f"{c} {h:g} h" for c, h in joint.congested_hours.items())
     table.add_row("hours at the connection limit", "", congested or "-")
+    for label, run in (("one way per meter, alone", alone), ("one way per meter, joint", joint)):
+        held = meter_line(run)
+        if held:
+            table.add_row(label, "", held)
     return table
+
+
+def meter_line(run: DispatchResult) -> str:
+    """Where export paid more than import cost, so an on/off choice kept each meter to one
+    direction per hour: said, with how far from the best that can leave the cost, because
+    without it the optimum would be free money."""
+    if not run.one_way_hours:
+        return ""
+    hours = sum(run.one_way_hours.values())
+    proof = {
+        "relaxation": "the linear program already did (exact)",
+        "rounded": "the linear program's directions, fixed",
+        "branch-and-bound": "branch and bound",
+    }.get(run.one_way_method or "", "exact")
+    gap = f", within {run.gap_pct:.3g}% of the best" if run.gap_pct else ""
+    return f"{hours:g} meter-hours held to import or export, not both: {proof}{gap}"
 
 
 def run_rolling(

@@ -13,7 +13,9 @@ import linopy
 import numpy as np
 import xarray as xr
 
+from clusterhub.energy import meters as meter
 from clusterhub.energy.data import DispatchData
+from clusterhub.energy.meters import pooled
 
 __all__ = ["Built", "build"]
 
@@ -27,6 +29,9 @@ class Built:
     model: linopy.Model
     data: DispatchData
     lost_load_eur_per_mwh: float
+    parameters: Parameters
+    #: where the binaries were built and with which big-M (``meters.meters``)
+    meters: meter.Meters
 
 
 def _by_node(
@@ -49,6 +54,9 @@ class Parameters:
     bounds: dict[str, tuple[xr.DataArray, xr.DataArray]]
     costs: dict[str, xr.DataArray]
     rhs: dict[str, xr.DataArray]
+    #: where the meters' binaries are built, their big-M, and where they must be integral
+    #: (``meters.meters``): integral there, relaxed elsewhere
+    meters: meter.Meters
 
 
 def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameters:
@@ -111,10 +119,10 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
         .reindex(node=list(data.nodes), fill_value=0.0),
         "storage-start": (s.retention * s.initial_soc * s.energy_mwh).broadcast_like(first),
         "demand-backlog-start": d.backlog_mwh.broadcast_like(first),
-        "connection-import-limit": _pooled(k, conn, "import"),
-        "connection-export-limit": _pooled(k, conn, "export"),
+        "connection-import-limit": pooled(k, conn, "import"),
+        "connection-export-limit": pooled(k, conn, "export"),
     }
-    return Parameters(bounds=bounds, costs=costs, rhs=rhs)
+    return Parameters(bounds=bounds, costs=costs, rhs=rhs, meters=meter.meters(data, bounds))
 
 
 def build(
@@ -122,6 +130,7 @@ def build(
     *,
     lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PER_MWH,
     carry_shift: bool = False,
+    meters: meter.Meters | None = None,
 ) -> Built:
     """Variables, constraints and objective for ``data``; no solve.
 
@@ -130,6 +139,10 @@ def build(
     its windows start anywhere in a shift window, the backlog carries across, and the structure
     stays the same whatever the start, so the model is updated, not rebuilt. It costs a column
     and a row per shiftable demand and step, so a single solve keeps the sums.
+
+    ``meters`` says where a meter gets its import-or-export binary (default: the hours of
+    ``data`` whose prices reward doing both at once, ``meters.meters``); a rolling horizon passes
+    every two-way meter, at every step (``meters(..., every_window=True)``).
     """
     m = linopy.Model(force_dim_names=True)
     time = data.time
@@ -251,6 +264,18 @@ def build(
     m.add_constraints(
         grid_export <= p.rhs["connection-export-limit"], name="connection-export-limit"
     )
+    # --- one direction per meter and hour where prices would reward both (``meters``) --------
+    meters = meters if meters is not None else p.meters
+    meter.add(
+        m,
+        meters,
+        {
+            "connection-import": grid_import,
+            "connection-export": grid_export,
+            "contract-import": own_import,
+            "contract-export": own_export,
+        },
+    )
 
     # --- objective: every cost is per MW and step, so the sum is EUR over the window ------------
     # one merge of all terms: chained additions re-align the growing expression every time
@@ -261,7 +286,13 @@ def build(
         if name in m.variables
     ]
     m.add_objective(linopy.merge(parts, cls=linopy.LinearExpression))
-    return Built(model=m, data=data, lost_load_eur_per_mwh=lost_load_eur_per_mwh)
+    return Built(
+        model=m,
+        data=data,
+        lost_load_eur_per_mwh=lost_load_eur_per_mwh,
+        parameters=p,
+        meters=meters,
+    )
 
 
 _BACKLOG_WAIVED = {"demand-backlog-waived-up", "demand-backlog-waived-down"}
@@ -306,15 +337,3 @@ def _add_backlog(
         name="demand-backlog-start",
         mask=shiftable & first,
     )
-
-
-def _pooled(k: xr.Dataset, conn: xr.Dataset, side: str) -> xr.DataArray:
-    """Capacity of the whole cluster at each connection: the sum of its members' contracts, cut
-    pro rata when the operator's limit is lower (the grand coalition's right-hand side)."""
-    contracted = (
-        k[f"{side}_mw"]
-        .groupby(k.connection.rename("connection"))
-        .sum()
-        .reindex(connection=list(conn.connection.values), fill_value=0.0)
-    )
-    return contracted * conn[f"{side}_share"]

@@ -8,7 +8,7 @@ solver or the model's labels, and every face shows the same figures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,16 @@ class DispatchResult:
     (pool and own contracts), ``limit_mw`` (what the run could import: the contracts pooled, cut
     to the operator's limit) and ``congested`` (the pool at that limit), whose hours are
     ``congested_hours``.
+
+    ``one_way_hours`` is, per meter (a connection's id for the pool, a contract's
+    ``participant@connection`` for a participant alone), the hours in which export paid more
+    than import cost, so that only an on/off choice kept the meter to one direction (empty: the
+    run was a linear program). Then ``one_way_method`` says how the run kept them so
+    (``relaxation``: the linear program's optimum already did, so it is exact; ``rounded``: its
+    directions, fixed; ``branch-and-bound``), and ``lower_bound_eur`` and ``upper_bound_eur``
+    bound the optimal objective (the upper is this schedule's), ``gap_pct`` their distance in
+    % of the upper; all None for a linear program, which is exact. Imports and exports are
+    reported net: no meter does both in one step.
     """
 
     total_cost_eur: float
@@ -52,6 +62,11 @@ class DispatchResult:
     grid_draw_mw: xr.DataArray
     balance: xr.Dataset
     congestion: xr.Dataset
+    one_way_hours: dict[str, float] = field(default_factory=dict)
+    one_way_method: str | None = None
+    gap_pct: float | None = None
+    lower_bound_eur: float | None = None
+    upper_bound_eur: float | None = None
 
     def to_dataframe(self) -> pd.DataFrame:
         """Tidy: columns variable, dimension, item, participant, time (UTC, aware), value, unit;

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import xarray as xr
 
+from clusterhub.energy import meters as meter
 from clusterhub.energy.data import DispatchData, gather
 from clusterhub.energy.dispatch import DispatchOptions
 from clusterhub.energy.forecast import Forecast, forecast
@@ -106,8 +107,16 @@ def simulate(
         gathered,
         storage=gathered.storage.assign(cyclic=xr.zeros_like(gathered.storage.cyclic)),
     )
+    horizon = actual.window(first, total)
     solver = Solver(
-        build(actual.window(first, window), lost_load_eur_per_mwh=lost, carry_shift=True),
+        build(
+            actual.window(first, window),
+            lost_load_eur_per_mwh=lost,
+            carry_shift=True,
+            meters=meter.meters(
+                horizon, parameters(horizon, lost_load_eur_per_mwh=lost).bounds, every_window=True
+            ),
+        ),
         options=options.solver_options,
     )
     step_of = solver.step_of_columns()

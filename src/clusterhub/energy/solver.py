@@ -8,9 +8,8 @@ keeps its simplex basis between runs (a warm start).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import highspy
@@ -18,8 +17,10 @@ import numpy as np
 import xarray as xr
 
 from clusterhub.energy import highs as backend
+from clusterhub.energy import meters as meter
 from clusterhub.energy.data import DispatchData
 from clusterhub.energy.model import Built, Parameters
+from clusterhub.energy.oneway import Bounds, OneWay
 from clusterhub.energy.variables import OWNED
 from clusterhub.errors import InputError, SolveError
 
@@ -28,13 +29,24 @@ __all__ = ["Run", "Solver"]
 
 @dataclass(frozen=True)
 class Run:
-    """The outcome of one solve: objective, column values and row duals, by position."""
+    """The outcome of one solve: objective, column values and row duals, by position.
+
+    ``integral`` holds the columns of the meter binaries integral in this run (none: a linear
+    program); then ``bounds`` says how the run kept them integral and how far from the best
+    its objective can be (``oneway``), and the duals are those of the linear program with the
+    binaries fixed where the schedule has them (a mixed-integer program has none of its own).
+    ``one_way`` holds the binaries' columns where prices rewarded both directions, held to one
+    by the binary or by a zero big-M.
+    """
 
     objective: float
     columns: np.ndarray
     rows: np.ndarray
     duals: np.ndarray
     seconds: float
+    integral: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    bounds: Bounds | None = None
+    one_way: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
 
 class Solver:
@@ -69,6 +81,10 @@ class Solver:
                 )
             if key == "solver":
                 self.method = str(value)
+        self.oneway = OneWay(self.highs, self._meter_columns(), len(self.vlabels), self._check)
+        self._mark_integral(built.parameters.meters)
+        if "mip_rel_gap" in (options or {}):  # the user's gap for the meters' binaries
+            self.oneway.gap = float((options or {})["mip_rel_gap"])
         self.highs.passModel(
             backend.lp(
                 matrices.A,
@@ -255,6 +271,7 @@ class Solver:
         for side, (rows, _, amount) in self.limits.items():
             share = data.connections[f"{side}_share"].transpose("connection", "time").values
             self.limits[side] = (rows, share, amount)
+        self._mark_integral(parameters.meters)
 
     @staticmethod
     def _write(target: np.ndarray, positions: xr.DataArray, values: xr.DataArray) -> None:
@@ -321,25 +338,62 @@ class Solver:
             h.changeRowsBounds(len(rows), rows, row_lower[rows], row_upper[rows])
         self._lb_now, self._ub_now = lb, ub
         self._row_lower_now, self._row_upper_now = row_lower, row_upper
-        started = time.perf_counter()
-        h.run()
-        seconds = time.perf_counter() - started
-        status = h.getModelStatus()
+        one_way = np.flatnonzero(self.oneway.integral(ub, of=self.oneway.rewarded))
+        solved = self.oneway.run(lb, ub)
+        return Run(
+            objective=solved.objective,
+            columns=solved.columns,
+            rows=solved.rows,
+            duals=solved.duals,
+            seconds=solved.seconds,
+            integral=solved.integral,
+            bounds=solved.bounds,
+            one_way=one_way.astype(np.int32),
+        )
+
+    def _meter_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each meter binary's column with its meter's import and export columns, flat."""
+        found = []
+        for binary, inflow, outflow in meter.BINARIES:
+            if binary not in self.built.model.variables:
+                continue
+            positions = [self.column_positions(n) for n in (binary, inflow, outflow)]
+            b, i, e = (p.transpose(*positions[0].dims).values.ravel() for p in positions)
+            keep = b >= 0
+            found.append((b[keep], i[keep], e[keep]))
+        if not found:
+            empty = np.zeros(0, dtype=int)
+            return empty, empty, empty
+        b, i, e = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        return b, i, e
+
+    def _mark_integral(self, meters: meter.Meters) -> None:
+        """Where this window's prices reward both directions at a meter (``rewarded``) and
+        where its binary must be integral for that (``integral``)."""
+        rewarded = self._flags(meters.rewarded)
+        # big-M from capacities (a rolling horizon's): every rewarded slot needs its binary
+        integral = rewarded if self.built.meters.every_window else self._flags(meters.integral)
+        self.oneway.mark(integral, rewarded)
+
+    def _flags(self, slots: dict[str, xr.DataArray]) -> np.ndarray:
+        flags = np.zeros(len(self.vlabels))
+        for name, where in slots.items():
+            if name in self.built.model.variables:
+                self._write(flags, self.column_positions(name), where.astype(float))
+        return flags > 0
+
+    def integral(self, ub: np.ndarray) -> np.ndarray:
+        """Which columns are integral in a run with upper bounds ``ub`` (``OneWay.integral``)."""
+        return self.oneway.integral(ub)
+
+    def _check(self) -> None:
+        status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolveError(
-                f"dispatch did not solve to optimality: {h.modelStatusToString(status)}",
+                f"dispatch did not solve to optimality: {self.highs.modelStatusToString(status)}",
                 status="warning",
-                termination=h.modelStatusToString(status),
+                termination=self.highs.modelStatusToString(status),
             )
-        solution = h.getSolution()
-        info = h.getInfo()
-        return Run(
-            objective=float(info.objective_function_value),
-            columns=np.asarray(solution.col_value, dtype=float),
-            rows=np.asarray(solution.row_value, dtype=float),
-            duals=np.asarray(solution.row_dual, dtype=float),
-            seconds=seconds,
-        )
 
 
 def _positions(all_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:

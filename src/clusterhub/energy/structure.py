@@ -40,6 +40,8 @@ class Structure:
     limit_capacity: np.ndarray
     link_columns: np.ndarray
     link_ends: tuple[np.ndarray, np.ndarray]
+    #: columns that must be integral: a meter's import-or-export binaries (``meters``)
+    integer_columns: np.ndarray
 
 
 def structure(solver: Solver) -> Structure:
@@ -75,4 +77,5 @@ def structure(solver: Solver) -> Structure:
         limit_capacity=np.vstack(limit_capacity) if limit_capacity else np.zeros((0, n)),
         link_columns=solver.link_columns,
         link_ends=solver.link_ends,
+        integer_columns=np.flatnonzero(solver.integral(ub)),
     )

@@ -8,11 +8,14 @@ the figures off the result.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
 from clusterhub.energy.attribution import cost_by_participant
 from clusterhub.energy.data import DispatchData, node_ends
+from clusterhub.energy.meters import BINARIES, net
 from clusterhub.energy.results import DispatchResult
 from clusterhub.energy.solver import Run, Solver
 from clusterhub.energy.variables import DISPATCH, OWN_ENERGY, OWNED
@@ -29,6 +32,8 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
     data: DispatchData = solver.built.data
     dt = data.step_hours
     v = {name: solver.values(run, name) for name in DISPATCH}
+    for _, inflow, outflow in BINARIES:  # as the meter counts: the net, one way
+        v[inflow], v[outflow] = net(v[inflow], v[outflow])
     conn = data.connections
     by_connection = data.contracts.connection.rename("connection")
     names = list(conn.connection.values)
@@ -85,7 +90,40 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
         grid_draw_mw=_grid_draw(data, v["grid-draw"]),
         balance=_balance(data, v),
         congestion=congestion,
+        one_way_hours=_one_way_hours(solver, run),
+        **_bounds(run),
     )
+
+
+def _bounds(run: Run) -> dict[str, Any]:
+    """How far from the best ``run`` can be, when it had binaries (see ``DispatchResult``)."""
+    b = run.bounds
+    if b is None:
+        return {}
+    return {
+        "one_way_method": b.method,
+        "gap_pct": 100.0 * b.gap,
+        "lower_bound_eur": b.lower,
+        "upper_bound_eur": b.upper,
+    }
+
+
+def _one_way_hours(solver: Solver, run: Run) -> dict[str, float]:
+    """Per meter, the hours ``run`` held it to one direction (see ``DispatchResult``)."""
+    hours: dict[str, float] = {}
+    if not len(run.one_way):
+        return hours
+    dt = solver.built.data.step_hours
+    for binary, _, _ in BINARIES:
+        if binary not in solver.built.model.variables:
+            continue
+        positions = solver.column_positions(binary)
+        held = positions.copy(data=np.isin(positions.values, run.one_way)).sum("time") * dt
+        meter_dim = str(positions.dims[0])
+        for name, value in zip(positions[meter_dim].values, held.values, strict=True):
+            if value > 0:
+                hours[str(name)] = float(value)
+    return hours
 
 
 def _labelled(data: DispatchData, name: str, array: xr.DataArray) -> xr.DataArray:

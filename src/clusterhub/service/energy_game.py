@@ -196,9 +196,12 @@ class MembershipMilp:
         lp.a_matrix_.start_ = matrix.indptr
         lp.a_matrix_.index_ = matrix.indices
         lp.a_matrix_.value_ = matrix.data
-        lp.integrality_ = [highspy.HighsVarType.kContinuous] * cols + [
+        integrality = [highspy.HighsVarType.kContinuous] * cols + [
             highspy.HighsVarType.kInteger
         ] * n
+        for column in s.integer_columns:  # a meter's import-or-export binaries
+            integrality[int(column)] = highspy.HighsVarType.kInteger
+        lp.integrality_ = integrality
         h.passModel(lp)
         self._cut: set[int] = set()
         self.solves = 0

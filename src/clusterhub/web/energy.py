@@ -203,6 +203,9 @@ def _view(name: str, cluster: Cluster, step: int, hours: int, progress: Progress
                 "limit_mw": _r(use.limit_mw.values),
                 "congested": [bool(x) for x in use.congested.values],
                 "congested_hours": round(result.joint.congested_hours.get(c.id, 0.0), 3),
+                # hours whose prices paid more for export than import cost: one way only
+                "one_way_hours": round(result.joint.one_way_hours.get(c.id, 0.0), 3),
+                "gap_pct": result.joint.gap_pct,
                 "value_eur_per_mwh": _r(
                     result.joint.connection_value_eur_per_mwh.sel(connection=c.id).values, 2
                 ),

@@ -60,6 +60,11 @@ function drawConnections(data) {
       el("h3", {}, c.name),
       el("p", {}, "Congested hours: ", el("strong", { class: "congested-count" }, number(c.congested_hours)),
         " of " + x.length + "; highest import " + number(Math.max(...c.import_mw), 1) + " MW."));
+    if (c.one_way_hours > 0) {
+      section.append(el("p", { class: "one-way" }, "Held to import or export, not both: ",
+        el("strong", {}, number(c.one_way_hours)), " hours in which export paid more than import cost" +
+        (c.gap_pct ? " (cost within " + number(c.gap_pct, 3) + "% of the best)." : " (exact).")));
+    }
     const traces = barTraces(x, [{ name: "Import", values: c.import_mw, unit: "MW",
       colours: c.congested.map((on) => (on ? CONGESTED : PALETTE[0])) }], { name: "Import limit", values: c.limit_mw, unit: "MW" });
     const hours = c.congested.flatMap((on, i) => (on ? [i] : []));
