@@ -51,7 +51,15 @@ class DispatchData:
     contracts: xr.Dataset  # dim contract: (participant, connection)
     connections: xr.Dataset  # dim connection
 
-    _TIMED = ("generators", "converters", "demands", "purchases", "sales", "connections")
+    _TIMED = (
+        "generators",
+        "converters",
+        "demands",
+        "purchases",
+        "sales",
+        "contracts",
+        "connections",
+    )
 
     def window(self, start: int, steps: int) -> DispatchData:
         """Steps ``start .. start+steps`` of this data (positions relative to its first step).
@@ -96,6 +104,14 @@ def _stack(rows: list[np.ndarray], length: int) -> np.ndarray:
 #: irradiance at dawn) give values like 1e-21 MW; as bounds they make HiGHS warn of excessively
 #: small bounds and cost it numerical care, while no meter could tell them from nothing.
 NEGLIGIBLE_MW = 1e-7
+
+
+def _share(limit: np.ndarray, contracted: np.ndarray) -> np.ndarray:
+    """The share of the contracts the operator's limit leaves in each step: pro rata when the
+    limit is below their sum, none where nothing is contracted."""
+    out = np.zeros_like(limit, dtype=float)
+    np.divide(limit, contracted, out=out, where=contracted > 0)
+    return np.asarray(np.minimum(1.0, out), dtype=float)
 
 
 def _power(rows: list[np.ndarray], length: int) -> np.ndarray:
@@ -264,7 +280,7 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
     nodes.update(draws["node"].values.tolist())
 
     conn_rows = []
-    contract_rows: list[tuple[str, str, str, float, float]] = []
+    contract_rows: list[tuple[str, str, str, np.ndarray, np.ndarray]] = []
     for connection in cluster.connections:
         carrier = carriers[connection.carrier]
         price = (
@@ -285,17 +301,27 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         behind = sorted({site_owner[s] for s in draw_sites if site_connection[s] == connection.id})
         for participant in behind:
             k = contracted.get(participant)
+            name = f"{participant}@{connection.id}"
+            if k is None:
+                contract_rows.append((name, participant, connection.id, np.zeros(n), np.zeros(n)))
+                continue
+            # the firm part always, the non-firm part in the share of each step it is there
+            there = (
+                values(k.non_firm_availability)
+                if k.non_firm_import_mw or k.non_firm_export_mw
+                else 0.0
+            )
             contract_rows.append(
                 (
-                    f"{participant}@{connection.id}",
+                    name,
                     participant,
                     connection.id,
-                    k.import_mw if k else 0.0,
-                    k.export_mw if k else 0.0,
+                    k.import_mw + k.non_firm_import_mw * there + np.zeros(n),
+                    k.export_mw + k.non_firm_export_mw * there + np.zeros(n),
                 )
             )
-        total_import = sum(r[3] for r in contract_rows if r[2] == connection.id)
-        total_export = sum(r[4] for r in contract_rows if r[2] == connection.id)
+        total_import = sum((r[3] for r in contract_rows if r[2] == connection.id), np.zeros(n))
+        total_export = sum((r[4] for r in contract_rows if r[2] == connection.id), np.zeros(n))
         limit_in = values(connection.import_limit_mw)
         limit_out = values(connection.export_limit_mw)
         conn_rows.append(
@@ -304,12 +330,8 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
                 "import_limit_mw": limit_in if price is not None else np.zeros(n),
                 "export_limit_mw": limit_out,
                 # contracted shares shrink pro rata when the operator's limit drops below their sum
-                "import_share": np.minimum(1.0, limit_in / total_import)
-                if total_import
-                else np.zeros(n),
-                "export_share": np.minimum(1.0, limit_out / total_export)
-                if total_export
-                else np.zeros(n),
+                "import_share": _share(limit_in, total_import),
+                "export_share": _share(limit_out, total_export),
                 "import_cost": import_cost,
                 "export_value": export - values(connection.export_tariff_eur_per_mwh),
                 "tariff_in": values(connection.import_tariff_eur_per_mwh),
@@ -330,10 +352,10 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         {
             "participant": ("contract", _text([r[1] for r in contract_rows])),
             "connection": ("contract", _text([r[2] for r in contract_rows])),
-            "import_mw": ("contract", [r[3] for r in contract_rows]),
-            "export_mw": ("contract", [r[4] for r in contract_rows]),
+            "import_mw": (("contract", "time"), _stack([r[3] for r in contract_rows], n)),
+            "export_mw": (("contract", "time"), _stack([r[4] for r in contract_rows], n)),
         },
-        coords={"contract": _text([r[0] for r in contract_rows])},
+        coords={"contract": _text([r[0] for r in contract_rows]), "time": time},
     )
 
     # Markets for other carriers: bought where used, if the carrier has a price.

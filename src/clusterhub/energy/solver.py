@@ -142,7 +142,7 @@ class Solver:
                 .transpose("connection", "time")
                 .values,
                 data.connections[f"{side}_share"].transpose("connection", "time").values,
-                data.contracts[f"{side}_mw"].values,
+                data.contracts[f"{side}_mw"].transpose("contract", "time").values,
             )
             for side in ("import", "export")
         }
@@ -234,10 +234,9 @@ class Solver:
         row_upper[gone] = 0.0
         contract_member = member[self.contract_owner]
         for rows, share, amount in self.limits.values():
-            total = np.bincount(
-                self.contract_connection, weights=amount * contract_member, minlength=rows.shape[0]
-            )
-            row_upper[rows] = total[:, None] * share  # the members' contracts, pooled
+            total = np.zeros(rows.shape)
+            np.add.at(total, self.contract_connection, amount * contract_member[:, None])
+            row_upper[rows] = total * share  # the members' contracts, pooled
         return self._run(lb, ub, row_lower, row_upper)
 
     def standalone(self) -> Run:
@@ -268,8 +267,9 @@ class Solver:
             self._write(self.row_upper, self.row_positions(name), rhs)
             if name in ("node-balance", "storage-start", "demand-backlog-start"):
                 self._write(self.row_lower, self.row_positions(name), rhs)
-        for side, (rows, _, amount) in self.limits.items():
+        for side, (rows, _, _) in self.limits.items():
             share = data.connections[f"{side}_share"].transpose("connection", "time").values
+            amount = data.contracts[f"{side}_mw"].transpose("contract", "time").values
             self.limits[side] = (rows, share, amount)
         self._mark_integral(parameters.meters)
 

@@ -54,14 +54,12 @@ def structure(solver: Solver) -> Structure:
     limit_rows, limit_capacity = [], []
     for rows, share, amount in solver.limits.values():
         for c in range(rows.shape[0]):
-            per_owner = np.bincount(
-                solver.contract_owner,
-                weights=amount * (solver.contract_connection == c),
-                minlength=n,
-            )
+            per_owner = np.zeros((n, rows.shape[1]))  # (owner, time): its contracts at c
+            at = solver.contract_connection == c
+            np.add.at(per_owner, solver.contract_owner[at], amount[at])
             keep = rows[c] >= 0
             limit_rows.append(rows[c][keep])
-            limit_capacity.append(share[c][keep][:, None] * per_owner[None, :])
+            limit_capacity.append((share[c][:, None] * per_owner.T)[keep])
     ub = solver.ub.copy()
     ub[solver.own_contract_columns] = 0.0
     return Structure(

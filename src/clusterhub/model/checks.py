@@ -70,7 +70,27 @@ def find_problems(cluster: Cluster) -> list[Issue]:
     problems += _converters(cluster)
     problems += _streams(cluster)
     problems += _series_lengths(cluster)
+    if not problems:  # the series resolve on the horizon only when their lengths are right
+        problems += _non_firm(cluster)
     return problems
+
+
+def _non_firm(cluster: Cluster) -> Iterator[Issue]:
+    """A non-firm part is there in a share of each step: 0..1, not more than all of it."""
+    for i, connection in enumerate(cluster.connections):
+        for j, contract in enumerate(connection.contracts):
+            series = contract.non_firm_availability
+            if isinstance(series, FileSeries) and series.values is None:
+                continue  # not read yet: checked when the cluster is loaded with its files
+            values = np.asarray(cluster.values(contract.non_firm_availability), dtype=float)
+            wrong = np.flatnonzero((values < 0) | (values > 1))
+            if len(wrong):
+                step = int(wrong[0])
+                yield Issue(
+                    ("connections", i, "contracts", j, "non_firm_availability"),
+                    "a share between 0 and 1 in every step",
+                    f"{values[step]:g} in step {step + 1}",
+                )
 
 
 def _duplicates(items: Iterable[tuple[Loc, str]], kind: str) -> Iterator[Issue]:

@@ -206,11 +206,23 @@ class Participant(Record):
 
 
 class Contract(Record):
-    """A participant's individually contracted capacity at a shared connection."""
+    """A participant's individually contracted capacity at a shared connection.
+
+    Firm and non-firm: ``import_mw`` and ``export_mw`` are firm, always there; the non-firm
+    parts (``non_firm_import_mw``, ``non_firm_export_mw``) are there in the share of each step
+    that ``non_firm_availability`` gives (0..1), as in the non-firm and time-block transport
+    rights Dutch grid operators offer in congested areas: 0 in the hours the operator may
+    interrupt them, 1 otherwise.
+    """
 
     participant: Id
     import_mw: NonNegativeFloat
     export_mw: NonNegativeFloat = 0.0
+    non_firm_import_mw: NonNegativeFloat = 0.0
+    non_firm_export_mw: NonNegativeFloat = 0.0
+    non_firm_availability: Series = Field(
+        1.0, description="share (0..1) of the non-firm capacity there in each step"
+    )
 
 
 class Connection(Record):
