@@ -206,3 +206,14 @@ def test_document_must_be_a_mapping(tmp_path: Path) -> None:
     path.write_text("- a\n- b\n")
     [problem] = _problems(path)
     assert "expected a mapping of cluster fields" in problem
+
+
+def test_deep_brackets_are_refused_as_they_are_read() -> None:
+    """The 65th open bracket is refused where it stands, before the reader looks further ahead:
+    a character no token may start, past it, would otherwise be the error reported (the
+    scanner reads ahead while a key may be pending, a million checks for a line of brackets)."""
+    with pytest.raises(InputError) as caught:
+        loads("[" * 100 + "@" + "]" * 100)
+    problem = caught.value.problems[0]
+    assert "levels of nesting" in problem.expected
+    assert (problem.line, problem.column) == (1, 65)

@@ -44,6 +44,16 @@ class _Loader(yaml.SafeLoader):
     def _refuse(self, expected: str, mark: yaml.Mark | None) -> None:
         raise yaml.composer.ComposerError(None, None, f"expected {expected}", mark)
 
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
+        """Refuse deep ``[``/``{`` nesting as it is read, not only as it is composed.
+
+        Why: the scanner reads up to 1024 characters ahead while a simple key may still be
+        pending, and every open bracket holds one, so a line of brackets cost a fifth of a second
+        (a million key checks) before the composer saw its 65th level."""
+        if self.flow_level >= MAX_DEPTH:
+            self._refuse(f"at most {MAX_DEPTH} levels of nesting", self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)  # type: ignore[no-untyped-call]
+
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
         self._depth += 1
