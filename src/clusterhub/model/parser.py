@@ -52,7 +52,7 @@ class _Loader(yaml.SafeLoader):
         (a million key checks) before the composer saw its 65th level."""
         if self.flow_level >= MAX_DEPTH:
             self._refuse(f"at most {MAX_DEPTH} levels of nesting", self.get_mark())
-        super().fetch_flow_collection_start(TokenClass)  # type: ignore[no-untyped-call]
+        super().fetch_flow_collection_start(TokenClass)
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
