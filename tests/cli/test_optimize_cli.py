@@ -112,3 +112,29 @@ def test_bad_window_is_refused_with_its_option_named(options: list[str], message
     result = runner.invoke(app, ["optimize", "harbour", *options])
     assert result.exit_code == 1
     assert message in result.output.replace("\n", " ")
+
+
+def test_optimize_shows_the_peaks_a_capacity_tariff_charged(tmp_path: Path) -> None:
+    """The pooling case of ``tests/energy/test_capacity_tariff.py``: alone 10 + 10 MW of peak
+    at 100 EUR, together one 13 MW peak."""
+    from tests.energy.test_capacity_tariff import _diverse
+
+    from clusterhub.cli.energy import peak_line
+    from clusterhub.energy import compare
+    from clusterhub.model import dumps
+
+    source, out = tmp_path / "peaks.yaml", tmp_path / "peaks.json"
+    source.write_text(dumps(_diverse()))
+    result = runner.invoke(app, ["optimize", str(source), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "capacity-tariff" in result.output  # the table's row (wrapped at 80 columns)
+    payload = json.loads(out.read_text())
+    [joint] = payload["capacity_peaks"]["joint"]
+    assert (joint["meter"], joint["period"], joint["peak_mw"]) == ("grid", "2024-01", 13.0)
+    assert joint["charge_eur"] == pytest.approx(1300.0)
+    assert payload["joint_cost_parts_eur"]["capacity"] == pytest.approx(1300.0)
+    alone = payload["capacity_peaks"]["standalone"]
+    assert sorted(p["meter"] for p in alone) == ["a@grid", "b@grid"]
+    compared = compare(_diverse())
+    assert peak_line(compared.standalone) == "import 20.0 MW, 2,000 EUR"
+    assert peak_line(compared.joint) == "import 13.0 MW, 1,300 EUR"

@@ -13,6 +13,7 @@ from clusterhub.energy.data import gather
 from clusterhub.energy.model import build
 from clusterhub.energy.solver import Run, Solver
 from clusterhub.examples import load_example
+from clusterhub.model import Cluster
 
 #: HiGHS's primal feasibility tolerance is 1e-7 on scaled rows; MW-sized rows stay inside this
 TOL = 1e-6
@@ -39,9 +40,30 @@ def _violations(solver: Solver, run: Run) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize(("name", "start"), [("harbour", 24 * 180), ("energy-park", 24 * 180)])
-def test_every_run_is_feasible_by_its_own_matrices(name: str, start: int) -> None:
-    solver = Solver(build(gather(load_example(name), start=start, steps=48)))
+def _with_capacity_tariffs(cluster: Cluster) -> Cluster:
+    """Monthly import and yearly export capacity tariffs on every connection, over a month's
+    end: the running peaks' rows, and their freed carry rows, checked too."""
+    tariffs = {
+        "import_capacity_tariff_eur_per_kw_year": 60.0,
+        "export_capacity_tariff_eur_per_kw_year": 5.0,
+    }
+    return cluster.model_copy(
+        update={"connections": tuple(c.model_copy(update=tariffs) for c in cluster.connections)}
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "tariffs"),
+    [
+        ("harbour", 24 * 180, False),
+        ("energy-park", 24 * 180, False),
+        ("harbour", 24 * 181 - 24, True),  # 2024-06-29: across June's end
+    ],
+)
+def test_every_run_is_feasible_by_its_own_matrices(name: str, start: int, tariffs: bool) -> None:
+    cluster = load_example(name)
+    cluster = _with_capacity_tariffs(cluster) if tariffs else cluster
+    solver = Solver(build(gather(cluster, start=start, steps=48)))
     members = solver.participants[: max(2, len(solver.participants) // 2)]
     for label, solve in (
         ("joint", solver.joint),
@@ -53,3 +75,5 @@ def test_every_run_is_feasible_by_its_own_matrices(name: str, start: int) -> Non
         assert all(value <= TOL for value in worst.values()), (label, worst)
     if name == "energy-park":  # the binaries were there to check
         assert solver.joint().integral.size > 0
+    if tariffs:  # the peaks were there to check
+        assert "connection-import-peak-carry" in solver.built.model.constraints

@@ -14,6 +14,7 @@ from clusterhub.energy import (
     DispatchOptions,
     DispatchResult,
     Forecast,
+    Peak,
     RollingResult,
     compare,
     simulate,
@@ -118,6 +119,10 @@ def collaboration_payload(
             "standalone": result.standalone.one_way_hours,
         },
         "gap_pct": {"joint": joint.gap_pct, "standalone": result.standalone.gap_pct},
+        "capacity_peaks": {
+            "joint": [peak_payload(p) for p in joint.peaks],
+            "standalone": [peak_payload(p) for p in result.standalone.peaks],
+        },
         "build_seconds": result.build_seconds,
         "solve_seconds": result.solve_seconds,
     }
@@ -159,7 +164,31 @@ def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
         held = meter_line(run)
         if held:
             table.add_row(label, "", held)
+    if alone.peaks or joint.peaks:
+        table.add_row("capacity-tariff peaks", peak_line(alone), peak_line(joint))
     return table
+
+
+def peak_payload(peak: Peak) -> dict[str, Any]:
+    return {
+        "meter": peak.meter,
+        "side": peak.side,
+        "period": peak.period,
+        "peak_mw": peak.peak_mw,
+        "at": peak.at.isoformat(),
+        "charge_eur": peak.charge_eur,
+    }
+
+
+def peak_line(run: DispatchResult) -> str:
+    """The peaks a capacity tariff charged, summed per side: what pooling or shaving saves."""
+    if not run.peaks:
+        return "-"
+    sides: dict[str, tuple[float, float]] = {}
+    for peak in run.peaks:
+        mw, eur = sides.get(peak.side, (0.0, 0.0))
+        sides[peak.side] = (mw + peak.peak_mw, eur + peak.charge_eur)
+    return ", ".join(f"{side} {mw:,.1f} MW, {eur:,.0f} EUR" for side, (mw, eur) in sides.items())
 
 
 def meter_line(run: DispatchResult) -> str:
@@ -214,6 +243,7 @@ def rolling_payload(
         "commit_hours": commit,
         "windows": result.windows,
         "realized_cost_eur": result.realized_cost_eur,
+        "capacity_cost_eur": result.capacity_cost_eur,
         "perfect_foresight_cost_eur": result.perfect_foresight_cost_eur,
         "regret_eur": result.regret_eur,
         "regret_pct": result.regret_pct,
@@ -230,6 +260,8 @@ def rolling_table(result: RollingResult, kind: Forecast) -> Table:
     table.add_column("EUR", justify="right")
     table.add_row("windows", str(result.windows))
     table.add_row("realized cost", f"{result.realized_cost_eur:,.0f}")
+    if result.capacity_cost_eur:
+        table.add_row("  of which capacity tariffs", f"{result.capacity_cost_eur:,.0f}")
     table.add_row("perfect foresight", f"{result.perfect_foresight_cost_eur:,.0f}")
     table.add_row("regret", f"{result.regret_eur:,.0f} ({result.regret_pct:.2f}%)")
     return table

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from clusterhub.energy.coalition import CoalitionCosts
     from clusterhub.energy.dispatch import DispatchOptions, compare, optimize, prepare
     from clusterhub.energy.kinds import Forecast, Progress
-    from clusterhub.energy.results import CollaborationResult, DispatchResult
+    from clusterhub.energy.results import CollaborationResult, DispatchResult, Peak
     from clusterhub.energy.rolling import RollingResult, simulate
     from clusterhub.energy.structure import Structure
 
@@ -30,6 +30,7 @@ __all__ = [
     "DispatchOptions",
     "DispatchResult",
     "Forecast",
+    "Peak",
     "Progress",
     "RollingResult",
     "Structure",
@@ -46,6 +47,7 @@ _HOMES = {
     "DispatchOptions": "dispatch",
     "DispatchResult": "results",
     "Forecast": "kinds",
+    "Peak": "results",
     "Progress": "kinds",
     "RollingResult": "rolling",
     "Structure": "structure",

@@ -13,6 +13,10 @@ price for what it fed in. In a step with no net flow (imports and exports cancel
 shared by gross flow; with no flow at all, equally among the contracts at that connection; a
 connection without contracts shares it equally among all participants. The parts add up to the
 objective, up to the solver's rounding.
+
+A pooled capacity tariff's charge for a period (the pool's peak) is shared the same way at the
+step of that peak (coincident peak): whoever drew through the pool when the connection peaked
+pays for the peak, in proportion to its draw then; a member drawing only off-peak pays none.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ __all__ = ["RULE", "cost_by_participant"]
 
 RULE = (
     "own assets, purchases and contracts at their cost; each connection's cost in each step "
-    "shared among its contracts in proportion to their net draw through the pool in that step"
+    "shared among its contracts in proportion to their net draw through the pool in that step; "
+    "a pooled capacity charge by their draw at the step of the pool's peak in its period"
 )
 
 
@@ -52,6 +57,7 @@ def cost_by_participant(solver: Solver, run: Run) -> dict[str, float]:
         pool = solver.values(run, "contract-pool").transpose("contract", "time").values
         pool = pool.reshape(len(owner), len(data.time))
         shares = _shares(pool, where, len(names))  # (contract, time)
+        cost = cost + _coincident_peaks(solver, run)
         totals += np.bincount(
             owner, weights=(shares * cost[where]).sum(axis=1), minlength=len(participants)
         )
@@ -84,3 +90,23 @@ def _shares(pool: np.ndarray, where: np.ndarray, connections: int) -> np.ndarray
         np.where(use_gross, np.abs(pool) / np.where(use_gross, gross, 1.0), 1.0 / count),
     )
     return shares
+
+
+def _coincident_peaks(solver: Solver, run: Run) -> np.ndarray:
+    """The pooled capacity charges, (connection, time): each period's charge moved to the step
+    where the pool's flow on that side peaked in the period, to be shared there like energy."""
+    data = solver.built.data
+    conn = data.connections
+    out = np.zeros((conn.sizes["connection"], len(data.time)))
+    period = conn.capacity_period.transpose("connection", "time").values
+    for side in ("import", "export"):
+        name = f"connection-{side}-peak"
+        if name not in solver.built.model.variables:
+            continue
+        charge = _block_cost(solver, run, name)
+        flow = solver.values(run, f"connection-{side}").transpose("connection", "time").values
+        for c in np.flatnonzero(charge.any(axis=1)):
+            for label in np.unique(period[c]):
+                steps = np.flatnonzero(period[c] == label)
+                out[c, steps[int(np.argmax(flow[c, steps]))]] += charge[c, steps].sum()
+    return out

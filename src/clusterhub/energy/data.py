@@ -78,6 +78,17 @@ class DispatchData:
         }
         return replace(self, time=time, start_step=self.start_step + start, **cut)
 
+    def covering(self, start: int, steps: int) -> DispatchData:
+        """A copy whose capacity tariffs charge as over a horizon of steps ``start ..
+        start+steps`` only: each period pays for the hours of it that horizon covers. A rolling
+        horizon's windows then price a peak as the full-horizon optimum over it does."""
+        inside = np.zeros(len(self.time), dtype=bool)
+        inside[start : start + steps] = True
+        c = self.connections
+        period = c.capacity_period.transpose("connection", "time").values
+        covered = covered_hours(period, self.step_hours, inside)
+        return replace(self, connections=c.assign(covered_hours=(("connection", "time"), covered)))
+
     def with_values(self, **arrays: xr.DataArray) -> DispatchData:
         """A copy with ``generators_available_mw`` / ``demands_profile_mw`` replaced (forecasts)."""
         changes: dict[str, xr.Dataset] = {}
@@ -120,10 +131,39 @@ def _power(rows: list[np.ndarray], length: int) -> np.ndarray:
     return np.where(np.abs(stacked) < NEGLIGIBLE_MW, 0.0, stacked)
 
 
-#: The arrays of a connection over time (limits MW, shares 0..1, costs EUR/MWh, factor t/MWh).
+#: The arrays of a connection over time (limits MW, shares 0..1, costs EUR/MWh, factor t/MWh;
+#: the capacity tariff's period of each step, its length and the hours of it the data covers).
 _CONNECTION_FIELDS = ("import_limit_mw", "export_limit_mw", "import_share", "export_share",
                       "import_cost", "export_value", "tariff_in", "tariff_out", "emission_factor",
-                      "carbon_cost")  # fmt: skip
+                      "carbon_cost", "capacity_period", "period_hours",
+                      "covered_hours")  # fmt: skip
+#: EUR per MW of peak and period, from a tariff in EUR per kW and year.
+_PER_PERIOD = {"month": 1000.0 / 12, "year": 1000.0}
+
+
+def _periods(time: pd.DatetimeIndex, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each step's calendar period (year*12+month, or the year) in the time's own zone, and
+    that period's length in hours (a month with a daylight-saving change has 743 or 745)."""
+    label = np.asarray(time.year * 12 + time.month - 1 if kind == "month" else time.year)
+    hours = np.zeros(len(time))
+    for value in np.unique(label):
+        year, month = (int(value) // 12, int(value) % 12 + 1) if kind == "month" else (value, 1)
+        begin = pd.Timestamp(year=int(year), month=month, day=1, tz=time.tz)
+        end = begin + (pd.DateOffset(months=1) if kind == "month" else pd.DateOffset(years=1))
+        hours[label == value] = (end - begin) / pd.Timedelta(hours=1)
+    return label.astype(float), hours
+
+
+def covered_hours(period: np.ndarray, dt: float, inside: np.ndarray | None = None) -> np.ndarray:
+    """Per (connection, step), the hours of that step's period among the steps ``inside``
+    (default: all of them): what a period the horizon covers only in part pays for."""
+    inside = np.ones(period.shape[-1], dtype=bool) if inside is None else inside
+    out = np.zeros(period.shape)
+    for row in range(period.shape[0]):
+        labels, index = np.unique(period[row], return_inverse=True)
+        counts = np.bincount(index, weights=inside.astype(float), minlength=len(labels))
+        out[row] = dt * counts[index]
+    return out
 
 
 def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> DispatchData:
@@ -324,9 +364,17 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         total_export = sum((r[4] for r in contract_rows if r[2] == connection.id), np.zeros(n))
         limit_in = values(connection.import_limit_mw)
         limit_out = values(connection.export_limit_mw)
+        period, period_hours = _periods(time, connection.capacity_period)
+        per_period = _PER_PERIOD[connection.capacity_period]
         conn_rows.append(
             {
                 "connection": connection.id,
+                "capacity_rate_in": per_period * connection.import_capacity_tariff_eur_per_kw_year,
+                "capacity_rate_out": per_period * connection.export_capacity_tariff_eur_per_kw_year,
+                "capacity_monthly": connection.capacity_period == "month",
+                "capacity_period": period,
+                "period_hours": period_hours,
+                "covered_hours": covered_hours(period[None, :], dt)[0],
                 "import_limit_mw": limit_in if price is not None else np.zeros(n),
                 "export_limit_mw": limit_out,
                 # contracted shares shrink pro rata when the operator's limit drops below their sum
@@ -347,6 +395,15 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
             for key in _CONNECTION_FIELDS
         },
         coords={"connection": _text(names), "time": time},
+    ).assign(
+        {
+            key: ("connection", np.array([r[key] for r in conn_rows], dtype=kind))
+            for key, kind in (
+                ("capacity_rate_in", float),
+                ("capacity_rate_out", float),
+                ("capacity_monthly", bool),
+            )
+        }
     )
     contracts = xr.Dataset(
         {

@@ -112,17 +112,66 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
         "connection-import": dt * conn.import_cost,
         "connection-export": -dt * conn.export_value,
     }
+    peak_bounds, peak_costs, peak_rhs = _peak_parameters(data)
+    bounds |= peak_bounds
+    costs |= peak_costs
     first = xr.DataArray(np.arange(len(time)) == 0, coords={"time": time})
-    rhs = {
-        "node-balance": d.profile_mw.groupby(d.node.rename("node"))
-        .sum()
-        .reindex(node=list(data.nodes), fill_value=0.0),
+    rhs = peak_rhs | {
+        "node-balance": (
+            d.profile_mw.groupby(d.node.rename("node")).sum()
+            if d.sizes["demand"]  # xarray cannot group nothing: a cluster of producers only
+            else xr.DataArray(np.zeros((0, len(time))), coords={"node": [], "time": time})
+        ).reindex(node=list(data.nodes), fill_value=0.0),
         "storage-start": (s.retention * s.initial_soc * s.energy_mwh).broadcast_like(first),
         "demand-backlog-start": d.backlog_mwh.broadcast_like(first),
         "connection-import-limit": pooled(k, conn, "import"),
         "connection-export-limit": pooled(k, conn, "export"),
     }
     return Parameters(bounds=bounds, costs=costs, rhs=rhs, meters=meter.meters(data, bounds))
+
+
+#: The sides of a meter a capacity tariff can charge: (side, rate in the data, the pool's flow,
+#: a member's own flow).
+PEAK_SIDES = (
+    ("import", "capacity_rate_in", "connection-import", "contract-import"),
+    ("export", "capacity_rate_out", "connection-export", "contract-export"),
+)
+
+
+def charged(data: DispatchData, rate: str) -> tuple[xr.DataArray, xr.DataArray]:
+    """Which connections and which contracts a capacity tariff charges on ``rate``'s side."""
+    at = data.connections[rate] > 0
+    return at, at.sel(connection=data.contracts.connection).drop_vars("connection")
+
+
+def _peak_parameters(
+    data: DispatchData,
+) -> tuple[
+    dict[str, tuple[xr.DataArray, xr.DataArray]], dict[str, xr.DataArray], dict[str, xr.DataArray]
+]:
+    """Bounds, costs and right-hand sides of the running peaks (see ``_add_peaks``).
+
+    The peak of a meter's period is charged at the period's last step in the data: its rate
+    times the share of the period's hours the horizon covers (``covered_hours``). Across a
+    period's first step the running peak starts afresh (an infinite right-hand side frees
+    the carry row)."""
+    conn, k = data.connections, data.contracts
+    period = conn.capacity_period
+    last = period != period.shift(time=-1)  # NaN after the last step: always the last of its period
+    carry = xr.zeros_like(period).where(period == period.shift(time=1), np.inf)
+    bounds: dict[str, tuple[xr.DataArray, xr.DataArray]] = {}
+    costs: dict[str, xr.DataArray] = {}
+    rhs: dict[str, xr.DataArray] = {}
+    for side, rate, _, _ in PEAK_SIDES:
+        charge = (conn[rate] * conn.covered_hours / conn.period_hours).where(last, 0.0)
+        for meter_name, on in (("connection", None), ("contract", k.connection)):
+            name = f"{meter_name}-{side}-peak"
+            cost = charge if on is None else charge.sel(connection=on).drop_vars("connection")
+            gap = carry if on is None else carry.sel(connection=on).drop_vars("connection")
+            bounds[name] = (0.0 * cost, xr.full_like(cost, np.inf))
+            costs[name] = cost
+            rhs[f"{name}-carry"] = gap
+    return bounds, costs, rhs
 
 
 def build(
@@ -277,9 +326,24 @@ def build(
         },
     )
 
+    _add_peaks(
+        m,
+        data,
+        p,
+        {
+            "connection-import": grid_import,
+            "connection-export": grid_export,
+            "contract-import": own_import,
+            "contract-export": own_export,
+        },
+    )
+
     # --- objective: every cost is per MW and step, so the sum is EUR over the window ------------
     # one merge of all terms: chained additions re-align the growing expression every time
     masked = {"demand-shift-down", "demand-shift-up", "demand-curtailment"} | _BACKLOG_WAIVED
+    masked |= {
+        f"{meter}-{side}-peak" for meter in ("connection", "contract") for side, *_ in PEAK_SIDES
+    }
     parts = [
         ((m.variables[name].fillna(0) if name in masked else m.variables[name]) * cost).sum()
         for name, cost in p.costs.items()
@@ -337,3 +401,37 @@ def _add_backlog(
         name="demand-backlog-start",
         mask=shiftable & first,
     )
+
+
+def _add_peaks(
+    m: linopy.Model,
+    data: DispatchData,
+    p: Parameters,
+    flows: dict[str, linopy.Variable],
+) -> None:
+    """A running peak per charged meter and step: peak[t] >= flow[t], and peak[t] >= peak[t-1]
+    within a period, so a period's last step holds its highest flow, which alone is charged.
+
+    Why running and not one column per period: which steps belong to which period then lives
+    only in right-hand sides and costs, so a rolling horizon moves the same model across a
+    month's end by writing numbers, and carries the peak a month has already set in as the
+    first step's lower bound. Only meters with a tariff get the columns."""
+    first = xr.DataArray(np.arange(len(data.time)) == 0, coords={"time": data.time})
+    for side, rate, pooled_flow, own_flow in PEAK_SIDES:
+        at_connection, at_contract = charged(data, rate)
+        for meter_name, flow, on in (
+            ("connection", flows[pooled_flow], at_connection),
+            ("contract", flows[own_flow], at_contract),
+        ):
+            if not bool(on.any()):
+                continue
+            name = f"{meter_name}-{side}-peak"
+            lower, upper = p.bounds[name]
+            where = on & xr.ones_like(upper, dtype=bool)
+            peak = m.add_variables(lower=lower, upper=upper, name=name, mask=where)
+            m.add_constraints(flow - peak.fillna(0) <= 0, name=f"{name}-cover", mask=where)
+            m.add_constraints(
+                peak.fillna(0).roll(time=1) - peak.fillna(0) <= p.rhs[f"{name}-carry"],
+                name=f"{name}-carry",
+                mask=where & ~first,
+            )

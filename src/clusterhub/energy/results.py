@@ -14,7 +14,23 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["CollaborationResult", "DispatchResult", "tidy"]
+__all__ = ["CollaborationResult", "DispatchResult", "Peak", "tidy"]
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The highest flow through one meter in one period of its capacity tariff, and what it
+    costs: ``meter`` is a connection's id (the pool) or a contract's ``participant@connection``
+    (a member alone), ``side`` import or export, ``period`` ``2024-06`` (monthly) or ``2024``
+    (yearly) in the cluster's time zone, ``at`` the step (UTC) it was reached, ``charge_eur``
+    the peak's share of the tariff for the hours of the period the run covers."""
+
+    meter: str
+    side: str
+    period: str
+    peak_mw: float
+    at: pd.Timestamp
+    charge_eur: float
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,9 @@ class DispatchResult:
     bound the optimal objective (the upper is this schedule's), ``gap_pct`` their distance in
     % of the upper; all None for a linear program, which is exact. Imports and exports are
     reported net: no meter does both in one step.
+
+    ``peaks`` lists, for every meter a capacity tariff charges and that the run used, the peak
+    of each period and its charge (``Peak``); they add up to ``cost_parts_eur["capacity"]``.
     """
 
     total_cost_eur: float
@@ -67,6 +86,7 @@ class DispatchResult:
     gap_pct: float | None = None
     lower_bound_eur: float | None = None
     upper_bound_eur: float | None = None
+    peaks: tuple[Peak, ...] = ()
 
     def to_dataframe(self) -> pd.DataFrame:
         """Tidy: columns variable, dimension, item, participant, time (UTC, aware), value, unit;

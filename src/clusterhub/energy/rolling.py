@@ -21,7 +21,7 @@ from clusterhub.energy.data import DispatchData, gather
 from clusterhub.energy.dispatch import DispatchOptions
 from clusterhub.energy.forecast import Forecast, forecast
 from clusterhub.energy.kinds import Progress
-from clusterhub.energy.model import build, parameters
+from clusterhub.energy.model import PEAK_SIDES, build, parameters
 from clusterhub.energy.solver import Solver
 from clusterhub.errors import ModelError, SolveError
 from clusterhub.model import Cluster
@@ -36,7 +36,11 @@ class RollingResult:
 
     ``relaxed_windows`` counts plans whose forecast left no way to keep a store at its
     boundary level at the end of the look-ahead: they were planned without that floor (the
-    horizon's last step keeps its level whatever happens)."""
+    horizon's last step keeps its level whatever happens).
+
+    ``capacity_cost_eur`` is the capacity tariffs' part of the realized cost: each period's
+    charge on the highest flow the committed steps set in it (``window_costs_eur`` leave it
+    out: a period's peak is known only once the period is over)."""
 
     realized_cost_eur: float
     perfect_foresight_cost_eur: float
@@ -47,6 +51,7 @@ class RollingResult:
     windows_seconds: float
     reference_seconds: float
     relaxed_windows: int = 0
+    capacity_cost_eur: float = 0.0
 
     @property
     def regret_eur(self) -> float:
@@ -95,7 +100,9 @@ def simulate(
     lost = options.lost_load_eur_per_mwh
     if progress is not None:
         progress("finding the perfect-foresight optimum", 0.0)
-    gathered = gather(cluster)
+    # capacity tariffs charge each period for the hours of it in the options' horizon, as the
+    # full-horizon optimum does
+    gathered = gather(cluster).covering(first, total)
     reference_started = clock.perf_counter()
     reference, boundary_level = _perfect_foresight(gathered, first, total, lost, options)
     reference_seconds = clock.perf_counter() - reference_started
@@ -123,6 +130,7 @@ def simulate(
     soc_columns = solver.column_positions("storage-soc")
     shift = _Shift(solver)
     ends = _Ends(solver, cyclic, start_level, last=first + total - 1)
+    peaks = _Peaks(solver, actual)
     level = start_level
     backlog = np.zeros(actual.demands.sizes["demand"])
     build_seconds = clock.perf_counter() - started - reference_seconds
@@ -142,6 +150,7 @@ def simulate(
         )
         solver.load(plan_data, parameters(plan_data, lost_load_eur_per_mwh=lost))
         floor = ends.apply(start, window, floor=True)
+        peaks.apply(start)
         try:
             plan = solver.joint()
         except SolveError:
@@ -151,6 +160,7 @@ def simulate(
             relaxed += 1
             solver.load(plan_data, parameters(plan_data, lost_load_eur_per_mwh=lost))
             ends.apply(start, window, floor=False)
+            peaks.apply(start)
             plan = solver.joint()
         # hold each store's planned level and each shifted demand's planned backlog at the end
         # of the committed steps (the backlog as far as actual demand allows), settle on actuals
@@ -159,6 +169,7 @@ def simulate(
         real_data = _carry(actual.window(start, window), initial, backlog)
         solver.load(real_data, parameters(real_data, lost_load_eur_per_mwh=lost))
         ends.apply(start, window, floor=floor)
+        peaks.apply(start)
         held, planned = shift.held(plan.columns, todo, backlog)
         settled = solver.joint(
             fixed=(
@@ -166,14 +177,18 @@ def simulate(
                 np.concatenate([plan.columns[at_end], planned]),
             )
         )
-        committed = (step_of >= 0) & (step_of < todo)
+        # a period's capacity charge is counted once, on the peak the committed steps set
+        committed = (step_of >= 0) & (step_of < todo) & ~peaks.columns
         costs.append(float(np.sum(solver.cost[committed] * settled.columns[committed])))
+        peaks.commit(start, todo, settled.columns)
         level = settled.columns[at_end] if len(at_end) else level
         backlog = shift.carried(settled.columns, todo)
         solve_seconds += plan.seconds + settled.seconds
     windows_seconds = clock.perf_counter() - started - build_seconds - reference_seconds
+    capacity = peaks.charges()
     return RollingResult(
-        realized_cost_eur=float(sum(costs)),
+        realized_cost_eur=float(sum(costs)) + capacity,
+        capacity_cost_eur=capacity,
         perfect_foresight_cost_eur=reference,
         window_costs_eur=tuple(costs),
         windows=len(starts),
@@ -221,6 +236,66 @@ class _Ends:
             s.lb[columns] = 0.0  # shifted demand settled by the horizon's end
             s.ub[columns] = 0.0
         return floored
+
+
+class _Peaks:
+    """Capacity-tariff peaks across windows: a window's running peak starts at the peak its
+    period already has from committed steps (a sunk cost: only going above it costs more), and
+    the realized charge is counted on the committed flows, once per period."""
+
+    def __init__(self, solver: Solver, actual: DispatchData) -> None:
+        self.solver = solver
+        self.columns = np.zeros(len(solver.vlabels), dtype=bool)
+        conn = actual.connections
+        self.period = conn.capacity_period.transpose("connection", "time").values
+        self.sides: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        names = solver.built.model.variables
+        for side, rate, _, _ in PEAK_SIDES:
+            name = f"connection-{side}-peak"
+            if name not in names:
+                continue
+            peak = solver.column_positions(name).transpose("connection", "time").values
+            flow = solver.column_positions(f"connection-{side}")
+            self.columns[peak[peak >= 0]] = True
+            charge = (conn[rate] * conn.covered_hours / conn.period_hours).transpose(
+                "connection", "time"
+            )
+            self.sides.append((peak, flow.transpose("connection", "time").values, charge.values))
+        for side, *_ in PEAK_SIDES:  # alone, never in a rolling horizon's joint runs
+            name = f"contract-{side}-peak"
+            if name in names:
+                self.columns[solver.columns(name)] = True
+        # per side: the highest committed flow of each (connection, step's period) so far
+        self.highest: list[dict[tuple[int, float], float]] = [{} for _ in self.sides]
+
+    def apply(self, start: int) -> None:
+        """The first step's running peaks at least what the period already has (bounds loaded)."""
+        steps = self.period.shape[1]
+        for (peak, _, _), highest in zip(self.sides, self.highest, strict=True):
+            for c in np.flatnonzero(peak[:, 0] >= 0):
+                so_far = highest.get((int(c), float(self.period[c, start % steps])), 0.0)
+                self.solver.lb[peak[c, 0]] = so_far
+
+    def commit(self, start: int, todo: int, columns: np.ndarray) -> None:
+        """Record the committed steps' flows into their periods' peaks."""
+        steps = self.period.shape[1]
+        at = (start + np.arange(todo)) % steps
+        for (peak, flow, _), highest in zip(self.sides, self.highest, strict=True):
+            for c in np.flatnonzero(peak[:, 0] >= 0):
+                values = columns[flow[c, :todo]]
+                for label in np.unique(self.period[c, at]):
+                    key = (int(c), float(label))
+                    mine = float(values[self.period[c, at] == label].max())
+                    highest[key] = max(highest.get(key, 0.0), mine)
+
+    def charges(self) -> float:
+        """The realized capacity charges: each period's highest committed flow at its rate."""
+        total = 0.0
+        for (_, _, charge), highest in zip(self.sides, self.highest, strict=True):
+            for (c, label), peak in highest.items():
+                step = int(np.flatnonzero(self.period[c] == label)[0])
+                total += peak * float(charge[c, step])
+        return total
 
 
 def _carry(data: DispatchData, initial: np.ndarray, backlog: np.ndarray) -> DispatchData:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from clusterhub.energy.attribution import cost_by_participant
 from clusterhub.energy.data import DispatchData, node_ends
 from clusterhub.energy.meters import BINARIES, net
-from clusterhub.energy.results import DispatchResult
+from clusterhub.energy.model import PEAK_SIDES, charged
+from clusterhub.energy.results import DispatchResult, Peak
 from clusterhub.energy.solver import Run, Solver
 from clusterhub.energy.variables import DISPATCH, OWN_ENERGY, OWNED
 
@@ -70,11 +72,19 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
             "congested": congested,
         }
     ).transpose("connection", "time")
+    peaks = _peaks(data, v)
+    capacity_charges = sum(
+        float(np.sum(solver.cost[c] * run.columns[c]))
+        for name in PEAK_COLUMNS
+        if name in solver.built.model.variables
+        for c in (solver.columns(name),)
+    )
     return DispatchResult(
         total_cost_eur=run.objective,
         cost_parts_eur={
-            "energy": run.objective - carbon - network - penalties,
+            "energy": run.objective - carbon - network - penalties - capacity_charges,
             "network": network,
+            "capacity": capacity_charges,
             "carbon": carbon,
             "penalties": penalties,
         },
@@ -91,8 +101,61 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
         balance=_balance(data, v),
         congestion=congestion,
         one_way_hours=_one_way_hours(solver, run),
+        peaks=peaks,
         **_bounds(run),
     )
+
+
+#: The running-peak columns of capacity tariffs (``model._add_peaks``).
+PEAK_COLUMNS = tuple(
+    f"{meter}-{side}-peak" for side, *_ in PEAK_SIDES for meter in ("connection", "contract")
+)
+
+
+def _peaks(data: DispatchData, v: dict[str, xr.DataArray]) -> tuple[Peak, ...]:
+    """Each charged meter's highest flow in each period, where it was, and its charge: the
+    rate times the share of the period the run covers, as the objective counts it."""
+    conn = data.connections
+    found: list[Peak] = []
+    for side, rate, pooled_flow, own_flow in PEAK_SIDES:
+        at_connection, at_contract = charged(data, rate)
+        share = conn[rate] * conn.covered_hours / conn.period_hours  # EUR per MW of peak
+        for flow, on, dim in (
+            (v[pooled_flow], at_connection, "connection"),
+            (v[own_flow], at_contract, "contract"),
+        ):
+            for meter in on[dim].values[on.values]:
+                connection = (
+                    meter
+                    if dim == "connection"
+                    else str(data.contracts.connection.sel(contract=meter).values)
+                )
+                series = flow.sel({dim: meter}).values
+                period = conn.capacity_period.sel(connection=connection).values
+                for label in np.unique(period):
+                    steps = np.flatnonzero(period == label)
+                    best = steps[int(np.argmax(series[steps]))]
+                    if series[best] <= 1e-9:
+                        continue
+                    found.append(
+                        Peak(
+                            meter=str(meter),
+                            side=side,
+                            period=_period_label(
+                                int(label), bool(conn.capacity_monthly.sel(connection=connection))
+                            ),
+                            peak_mw=float(series[best]),
+                            at=pd.Timestamp(data.time[best]).tz_convert("UTC"),
+                            charge_eur=float(
+                                series[best] * share.sel(connection=connection).values[best]
+                            ),
+                        )
+                    )
+    return tuple(found)
+
+
+def _period_label(label: int, monthly: bool) -> str:
+    return f"{label // 12}-{label % 12 + 1:02d}" if monthly else str(label)
 
 
 def _bounds(run: Run) -> dict[str, Any]:

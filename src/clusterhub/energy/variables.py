@@ -52,6 +52,12 @@ VARIABLES = (
     Variable("contract-pool", owner="contracts"),
     Variable("connection-import"),
     Variable("connection-export"),
+    # a meter's running peak under a capacity tariff (``model._add_peaks``); results report the
+    # peaks themselves (``DispatchResult.peaks``)
+    Variable("connection-import-peak", shown=False),
+    Variable("connection-export-peak", shown=False),
+    Variable("contract-import-peak", owner="contracts", shown=False),
+    Variable("contract-export-peak", owner="contracts", shown=False),
 )
 
 #: Variable name -> the dataset whose ``participant`` owns its items.

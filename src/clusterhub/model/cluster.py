@@ -227,7 +227,15 @@ class Contract(Record):
 
 class Connection(Record):
     """A shared grid connection: limits for the whole cluster behind it, and each member's
-    contract. Limits may vary in time (congestion management, non-firm contracts)."""
+    contract. Limits may vary in time (congestion management, non-firm contracts).
+
+    Capacity tariffs: ``import_capacity_tariff_eur_per_kw_year`` (and the export one) charge
+    the highest import (export) through a meter in each calendar ``capacity_period`` of the
+    cluster's time zone: ``month`` as the Dutch operators' monthly "kW max" (a tariff of X EUR
+    per kW and month is 12X here; each month pays a twelfth), ``year`` as their yearly
+    "kW contract". Jointly the meter is the connection's pool; alone, each member's contract. A
+    period the horizon covers in part pays in proportion to the hours it covers.
+    """
 
     id: Id
     name: str = ""
@@ -237,6 +245,9 @@ class Connection(Record):
     export_limit_mw: Series
     import_tariff_eur_per_mwh: Series = 0.0
     export_tariff_eur_per_mwh: Series = 0.0
+    import_capacity_tariff_eur_per_kw_year: NonNegativeFloat = 0.0
+    export_capacity_tariff_eur_per_kw_year: NonNegativeFloat = 0.0
+    capacity_period: Literal["month", "year"] = "month"
     contracts: tuple[Contract, ...] = ()
 
 
