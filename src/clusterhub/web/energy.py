@@ -182,6 +182,18 @@ def _arrays(part: np.ndarray | dict[str, np.ndarray]) -> list[np.ndarray]:
     return list(part.values()) if isinstance(part, dict) else [part]
 
 
+def _capacity(result: CollaborationResult, connection: str) -> dict[str, float]:
+    """What capacity tariffs charged at ``connection``: its pool's peaks jointly, every
+    member's own peak there alone."""
+    alone = result.standalone.peaks
+    return {
+        "joint": round(sum(p.charge_eur for p in result.joint.peaks if p.meter == connection), 2),
+        "standalone": round(
+            sum(p.charge_eur for p in alone if p.meter.endswith(f"@{connection}")), 2
+        ),
+    }
+
+
 def _view(name: str, cluster: Cluster, step: int, hours: int, progress: Progress) -> dict[str, Any]:
     result = compare(
         cluster,
@@ -206,6 +218,8 @@ def _view(name: str, cluster: Cluster, step: int, hours: int, progress: Progress
                 # hours whose prices paid more for export than import cost: one way only
                 "one_way_hours": round(result.joint.one_way_hours.get(c.id, 0.0), 3),
                 "gap_pct": result.joint.gap_pct,
+                # capacity-tariff charges: the pool's peaks against the members' own, summed
+                "capacity_eur": _capacity(result, c.id),
                 "value_eur_per_mwh": _r(
                     result.joint.connection_value_eur_per_mwh.sel(connection=c.id).values, 2
                 ),

@@ -65,6 +65,11 @@ function drawConnections(data) {
         el("strong", {}, number(c.one_way_hours)), " hours in which export paid more than import cost" +
         (c.gap_pct ? " (cost within " + number(c.gap_pct, 3) + "% of the best)." : " (exact).")));
     }
+    if (c.capacity_eur.joint > 0 || c.capacity_eur.standalone > 0) {
+      section.append(el("p", { class: "capacity-tariff" }, "Capacity tariff on the highest flow: ",
+        el("strong", {}, number(c.capacity_eur.joint) + " EUR"), " for the pooled peak, against " +
+        number(c.capacity_eur.standalone) + " EUR for each member's own peak alone."));
+    }
     const traces = barTraces(x, [{ name: "Import", values: c.import_mw, unit: "MW",
       colours: c.congested.map((on) => (on ? CONGESTED : PALETTE[0])) }], { name: "Import limit", values: c.limit_mw, unit: "MW" });
     const hours = c.congested.flatMap((on, i) => (on ? [i] : []));
