@@ -65,3 +65,23 @@ def test_symmetric_players_are_treated_alike_on_random_games(numbers: list[int])
     epsilon = result.certificate.least_core_epsilon
     assert epsilon is not None
     assert result.certificate.max_excess == pytest.approx(epsilon, abs=1e-6 * scale)
+
+
+def test_a_game_that_broke_highs_qp_solver_is_split() -> None:
+    """Found by hypothesis: five players, mostly zeros. With the distance column of the linear
+    stage left free in the quadratic one, HiGHS's QP solver saw a direction of zero curvature,
+    called the problem non-convex and returned no solution ("Not Set")."""
+    players = [f"p{i}" for i in range(5)]
+    values = [0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 14, 0, 0, 0, 0, 0,
+              0, 0, 0, 0, 0, 1, 0, 0, 22, 9, 0, 0, 0, 0, 0]  # by coalition bitmask  # fmt: skip
+    game = TableGame(
+        players,
+        {
+            frozenset(p for i, p in enumerate(players) if mask >> i & 1): float(value)
+            for mask, value in enumerate(values, start=1)
+        },
+    )
+    for method in ("least-core", "nucleolus"):
+        result = allocate(game, method)
+        assert sum(result.shares.values()) == pytest.approx(0.0, abs=1e-9)
+        assert result.certificate.least_core_epsilon == pytest.approx(13.0, abs=1e-6)

@@ -87,6 +87,10 @@ class _Stage:
         upper = np.full(n + 2, inf)
         if level is not None:
             lower[n] = upper[n] = level
+            # t and its rows play no part in the quadratic stage; left free, t is a direction of
+            # zero curvature, which HiGHS's QP solver takes for non-convexity and gives up
+            # (model status "Not Set" on a 5-player game of zeros and a few small values)
+            lower[n + 1] = upper[n + 1] = 0.0
         h.addVars(n + 2, lower, upper)
         h.changeColsCost(n + 2, np.arange(n + 2, dtype=np.int32), cost)
         if level is not None:
@@ -99,11 +103,12 @@ class _Stage:
             h.passHessian(hessian)
         self.h = h
         self._row(np.ones(n), 0.0, game.total, game.total)
+        free = level is not None  # the rows stay (their positions are counted), unbinding
         for i in range(n):  # |x_i - reference_i| <= t
             coefficients = np.zeros(n)
             coefficients[i] = 1.0
-            self._row(coefficients, -1.0, -inf, float(target[i]), t=True)
-            self._row(coefficients, 1.0, float(target[i]), inf, t=True)
+            self._row(coefficients, -1.0, -inf, inf if free else float(target[i]), t=True)
+            self._row(coefficients, 1.0, -inf if free else float(target[i]), inf, t=True)
         for mask, settled_level in settled.items():
             value = game.value(mask) - settled_level
             self._row(membership([mask], n)[0], 0.0, value, value)
