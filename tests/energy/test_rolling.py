@@ -174,3 +174,14 @@ def test_a_cyclic_store_is_not_emptied_for_free_by_the_rolling_horizon(commit: i
     assert result.realized_cost_eur >= 960.0 - 1e-6
     if commit == 4:  # one window over the horizon: the optimum itself
         assert result.realized_cost_eur == pytest.approx(960.0, rel=1e-9)
+
+
+def test_nothing_is_stored_for_hours_after_the_horizon() -> None:
+    """The COP case of ``test_time_varying_cop.py`` with a heat store, three hours ahead: the
+    last plans look past the end, where the first hours' load would come round again; filling
+    the store for them cost 75 EUR more than the optimum with perfect forecasts."""
+    from tests.energy.test_time_varying_cop import _cluster
+
+    rolled = simulate(_cluster(store=True), window_hours=3, commit_hours=1)
+    assert rolled.realized_cost_eur == pytest.approx(300.0)
+    assert rolled.regret_eur == pytest.approx(0.0, abs=1e-6)

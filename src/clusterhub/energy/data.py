@@ -42,7 +42,7 @@ class DispatchData:
     generators: xr.Dataset  # dim generator
     storage: xr.Dataset  # dim storage
     converters: xr.Dataset  # dim converter
-    converter_terms: xr.Dataset  # dim term: converter, node, coefficient
+    converter_terms: xr.Dataset  # dim term: converter, node, coefficient (term, time), output
     demands: xr.Dataset  # dim demand
     links: xr.Dataset  # dim link
     purchases: xr.Dataset  # dim purchase: node, price, emission factor
@@ -54,6 +54,7 @@ class DispatchData:
     _TIMED = (
         "generators",
         "converters",
+        "converter_terms",
         "demands",
         "purchases",
         "sales",
@@ -235,8 +236,9 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         },
         coords={"converter": _text([a.id for _, a in convs]), "time": time},
     )
+    # inputs per unit of the reference flow are numbers; an output may vary in time (a COP)
     terms = [
-        (a.id, _node(a.site, carrier), sign * coefficient)
+        (a.id, _node(a.site, carrier), sign * (values(coefficient) + np.zeros(n)), sign > 0)
         for _, a in convs
         for sign, side in ((-1.0, a.inputs), (1.0, a.outputs))
         for carrier, coefficient in side.items()
@@ -245,8 +247,10 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         {
             "converter": ("term", _text([t[0] for t in terms])),
             "node": ("term", _text([t[1] for t in terms])),
-            "coefficient": ("term", [t[2] for t in terms]),
-        }
+            "coefficient": (("term", "time"), _stack([t[2] for t in terms], n)),
+            "output": ("term", np.array([t[3] for t in terms], dtype=bool)),
+        },
+        coords={"time": time},
     )
     nodes.update(t[1] for t in terms)
 

@@ -129,7 +129,8 @@ def simulate(
     step_of = solver.step_of_columns()
     soc_columns = solver.column_positions("storage-soc")
     shift = _Shift(solver)
-    ends = _Ends(solver, cyclic, start_level, last=first + total - 1)
+    last = first + total - 1
+    ends = _Ends(solver, cyclic, start_level, last=last)
     peaks = _Peaks(solver, actual)
     level = start_level
     backlog = np.zeros(actual.demands.sizes["demand"])
@@ -144,7 +145,11 @@ def simulate(
         todo = min(commit, first + total - start)
         initial = np.divide(level, energy, out=np.zeros_like(level), where=energy > 0)
         plan_data = _carry(
-            forecast(actual, start=start, steps=window, kind=kind, noise=noise, seed=seed),
+            _ended(
+                forecast(actual, start=start, steps=window, kind=kind, noise=noise, seed=seed),
+                start,
+                last,
+            ),
             initial,
             backlog,
         )
@@ -166,7 +171,7 @@ def simulate(
         # of the committed steps (the backlog as far as actual demand allows), settle on actuals
         at_end = soc_columns.isel(time=todo - 1).values
         at_end = at_end[at_end >= 0]
-        real_data = _carry(actual.window(start, window), initial, backlog)
+        real_data = _carry(_ended(actual.window(start, window), start, last), initial, backlog)
         solver.load(real_data, parameters(real_data, lost_load_eur_per_mwh=lost))
         ends.apply(start, window, floor=floor)
         peaks.apply(start)
@@ -296,6 +301,33 @@ class _Peaks:
                 step = int(np.flatnonzero(self.period[c] == label)[0])
                 total += peak * float(charge[c, step])
         return total
+
+
+def _ended(data: DispatchData, start: int, last: int) -> DispatchData:
+    """The window ``start ..`` with nothing happening after the horizon's ``last`` step: no
+    load, no output, no trade.
+
+    Why: a look-ahead past the end saw the data after it (or the year's start again) as real,
+    so a store was filled in the last hours for loads after the end, or a month's peak guarded
+    against them, costs the full-horizon optimum (whose end is free) never pays; with perfect
+    forecasts the regret was then not zero."""
+    after = xr.DataArray(start + np.arange(len(data.time)) > last, coords={"time": data.time})
+    if not bool(after.any()):
+        return data
+
+    def cut(dataset: xr.Dataset, *names: str) -> xr.Dataset:
+        return dataset.assign({name: dataset[name].where(~after, 0.0) for name in names})
+
+    return replace(
+        data,
+        demands=cut(data.demands, "profile_mw"),
+        generators=cut(data.generators, "available_mw"),
+        converters=cut(data.converters, "max_flow_mw"),
+        contracts=cut(data.contracts, "import_mw", "export_mw"),
+        connections=cut(data.connections, "import_limit_mw", "export_limit_mw"),
+        purchases=cut(data.purchases, "cost"),
+        sales=cut(data.sales, "value"),
+    )
 
 
 def _carry(data: DispatchData, initial: np.ndarray, backlog: np.ndarray) -> DispatchData:

@@ -82,6 +82,8 @@ class Solver:
             if key == "solver":
                 self.method = str(value)
         self.oneway = OneWay(self.highs, self._meter_columns(), len(self.vlabels), self._check)
+        #: converter terms' (row, column) entries and their coefficients as HiGHS holds them
+        self._term_entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._mark_integral(built.parameters.meters)
         if "mip_rel_gap" in (options or {}):  # the user's gap for the meters' binaries
             self.oneway.gap = float((options or {})["mip_rel_gap"])
@@ -252,7 +254,9 @@ class Solver:
 
     def load(self, data: DispatchData, parameters: Parameters) -> None:
         """Write another window's numbers into this model (same structure, new data): bounds,
-        costs and right-hand sides; the next run starts from the last basis."""
+        costs, right-hand sides and the converters' coefficients that vary in time (a COP);
+        the next run starts from the last basis."""
+        self._load_coefficients(data)
         model = self.built.model
         for name, (lower, upper) in parameters.bounds.items():
             if name in model.variables:
@@ -272,6 +276,27 @@ class Solver:
             amount = data.contracts[f"{side}_mw"].transpose("contract", "time").values
             self.limits[side] = (rows, share, amount)
         self._mark_integral(parameters.meters)
+
+    def _load_coefficients(self, data: DispatchData) -> None:
+        """Rewrite the matrix entries of converter terms whose coefficient differs in ``data``:
+        one call per entry (HiGHS has no bulk call), only where a series made it differ."""
+        terms = data.converter_terms
+        if not terms.sizes.get("term"):
+            return
+        if self._term_entries is None:
+            built = self.built.data.converter_terms
+            at_rows = self.row_positions("node-balance").sel(node=built.node)
+            at_columns = self.column_positions("converter-flow").sel(converter=built.converter)
+            self._term_entries = (
+                at_rows.transpose("term", "time").values,
+                at_columns.transpose("term", "time").values,
+                built.coefficient.transpose("term", "time").values.copy(),
+            )
+        rows, columns, now = self._term_entries
+        new = terms.coefficient.transpose("term", "time").values
+        for term, step in zip(*np.nonzero(new != now), strict=True):
+            self.highs.changeCoeff(int(rows[term, step]), int(columns[term, step]), new[term, step])
+        now[...] = new
 
     @staticmethod
     def _write(target: np.ndarray, positions: xr.DataArray, values: xr.DataArray) -> None:

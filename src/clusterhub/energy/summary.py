@@ -268,8 +268,8 @@ def _balance(data: DispatchData, v: dict[str, xr.DataArray]) -> xr.Dataset:
         - v["demand-curtailment"]
         - v["demand-lost"]
     )
-    output = {"term": np.flatnonzero(k.coefficient.values > 0)}
-    taken = {"term": np.flatnonzero(k.coefficient.values < 0)}
+    output = {"term": np.flatnonzero(k.output.values)}
+    taken = {"term": np.flatnonzero(~k.output.values)}
     parts = {
         "supply": {
             "generation": at_nodes(v["generator-output"], g.node),

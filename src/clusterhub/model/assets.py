@@ -102,6 +102,8 @@ class Converter(_AssetBase):
     bounds it. Other inputs are drawn per unit of the reference flow; ``outputs`` are efficiencies
     per unit of the reference flow (an electrolyser: ``inputs {electricity: 1}``,
     ``outputs {hydrogen: 0.66}``; a CHP on gas: ``outputs {electricity: 0.38, steam: 0.45}``).
+    An output may vary in time: any series (a list, a CSV column) gives its value in each
+    step, as a heat pump's COP falling with the outside temperature.
     """
 
     type: Literal["converter"] = "converter"
@@ -117,7 +119,9 @@ class Converter(_AssetBase):
     ]
     capacity_mw: NonNegativeFloat = Field(description="bound on the reference (first) input")
     inputs: dict[Id, PositiveFloat] = Field(min_length=1)
-    outputs: dict[Id, PositiveFloat] = Field(min_length=1)
+    outputs: dict[Id, Series] = Field(
+        min_length=1, description="per unit of the reference input; a series where it varies"
+    )
     min_load_fraction: Fraction = 0.0
     availability: Series = 1.0
     variable_cost_eur_per_mwh: float = 0.0
@@ -127,9 +131,11 @@ class Converter(_AssetBase):
         reference = next(iter(self.inputs))
         if self.inputs[reference] != 1.0:
             raise invalid(f"inputs.{reference} (the reference input) = 1.0", self.inputs[reference])
-        for carrier in self.outputs:
+        for carrier, value in self.outputs.items():
             if carrier in self.inputs:
                 raise invalid("a carrier that is not also an input", carrier)
+            if isinstance(value, float | int) and value <= 0:  # a series: checked per step
+                raise invalid(f"outputs.{carrier} > 0", value)
         return self
 
 

@@ -72,6 +72,7 @@ def find_problems(cluster: Cluster) -> list[Issue]:
     problems += _series_lengths(cluster)
     if not problems:  # the series resolve on the horizon only when their lengths are right
         problems += _non_firm(cluster)
+        problems += _converters(cluster, timed=True)
     return problems
 
 
@@ -226,29 +227,73 @@ def _energy(cluster: Cluster, carrier_id: str) -> bool:
         return False
 
 
-def _converters(cluster: Cluster) -> Iterator[Issue]:
+def _converters(cluster: Cluster, *, timed: bool = False) -> Iterator[Issue]:
+    """A heat pump's COP at most 10, any other energy output an efficiency, and the energy
+    outputs of a non-heat-pump no more than its energy input. Outputs given as numbers are
+    checked at once (``timed=False``); a converter with an output that varies in time is
+    checked step by step once the series fit the horizon (``timed=True``)."""
     for i, participant in enumerate(cluster.participants):
         for j, asset in enumerate(participant.assets):
             if not isinstance(asset, Converter):
                 continue
+            varying = any(not isinstance(v, float | int) for v in asset.outputs.values())
+            if varying != timed:
+                continue
             loc: Loc = ("participants", i, "assets", j, "outputs")
             energy_in = sum(v for c, v in asset.inputs.items() if _energy(cluster, c))
-            energy_out = {c: v for c, v in asset.outputs.items() if _energy(cluster, c)}
-            if asset.technology in AMBIENT_HEAT_TECHNOLOGIES:
-                for carrier, cop in energy_out.items():
-                    if cop > 10:
-                        yield Issue((*loc, carrier), "a coefficient of performance <= 10", str(cop))
-                continue
-            for carrier, efficiency in energy_out.items():
-                if efficiency > 1:
-                    yield Issue((*loc, carrier), "an efficiency in (0, 1]", str(efficiency))
-            total = sum(energy_out.values())
-            if energy_in and total > energy_in + 1e-9 and all(v <= 1 for v in energy_out.values()):
-                yield Issue(
-                    loc,
-                    f"energy outputs summing to at most the energy input ({energy_in})",
-                    f"{total:g}",
-                )
+            energy_out: dict[str, np.ndarray] = {}
+            for carrier, value in asset.outputs.items():
+                values = _coefficients(cluster, value)
+                if values is None:
+                    break  # a file not read yet: checked when the cluster is loaded with it
+                wrong = np.flatnonzero(values <= 0)
+                if len(wrong):
+                    yield Issue(
+                        (*loc, carrier), "a positive value in every step", _at(values, wrong)
+                    )
+                    break
+                if _energy(cluster, carrier):
+                    energy_out[carrier] = values
+            else:
+                yield from _energy_outputs(asset, loc, energy_in, energy_out)
+
+
+def _coefficients(cluster: Cluster, value: object) -> np.ndarray | None:
+    if isinstance(value, float | int):
+        return np.array([float(value)])
+    if isinstance(value, FileSeries) and value.values is None:
+        return None
+    return np.asarray(cluster.values(value), dtype=float)  # type: ignore[arg-type]
+
+
+def _at(values: np.ndarray, steps: np.ndarray) -> str:
+    """The first offending value, with its step when the value is a series."""
+    step = int(steps[0])
+    return f"{values[step]:g}" if len(values) == 1 else f"{values[step]:g} in step {step + 1}"
+
+
+def _energy_outputs(
+    asset: Converter, loc: Loc, energy_in: float, energy_out: dict[str, np.ndarray]
+) -> Iterator[Issue]:
+    if asset.technology in AMBIENT_HEAT_TECHNOLOGIES:
+        for carrier, cop in energy_out.items():
+            if (over := np.flatnonzero(cop > 10)).size:
+                yield Issue((*loc, carrier), "a coefficient of performance <= 10", _at(cop, over))
+        return
+    above = False
+    for carrier, efficiency in energy_out.items():
+        if (over := np.flatnonzero(efficiency > 1)).size:
+            above = True
+            yield Issue((*loc, carrier), "an efficiency in (0, 1]", _at(efficiency, over))
+    if above or not energy_out or not energy_in:
+        return
+    total = np.sum(np.broadcast_arrays(*energy_out.values()), axis=0)
+    if (over := np.flatnonzero(total > energy_in + 1e-9)).size:
+        yield Issue(
+            loc,
+            f"energy outputs summing to at most the energy input ({energy_in})",
+            _at(total, over),
+        )
 
 
 def _streams(cluster: Cluster) -> Iterator[Issue]:
