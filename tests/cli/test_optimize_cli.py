@@ -117,14 +117,12 @@ def test_bad_window_is_refused_with_its_option_named(options: list[str], message
 def test_optimize_shows_the_peaks_a_capacity_tariff_charged(tmp_path: Path) -> None:
     """The pooling case of ``tests/energy/test_capacity_tariff.py``: alone 10 + 10 MW of peak
     at 100 EUR, together one 13 MW peak."""
-    from tests.energy.test_capacity_tariff import _diverse
-
     from clusterhub.cli.energy import peak_line
     from clusterhub.energy import compare
-    from clusterhub.model import dumps
+    from clusterhub.model import read_cluster
 
-    source, out = tmp_path / "peaks.yaml", tmp_path / "peaks.json"
-    source.write_text(dumps(_diverse()))
+    source = Path(__file__).parents[1] / "data" / "energy" / "peaks.yaml"
+    out = tmp_path / "peaks.json"
     result = runner.invoke(app, ["optimize", str(source), "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "capacity-tariff" in result.output  # the table's row (wrapped at 80 columns)
@@ -135,6 +133,6 @@ def test_optimize_shows_the_peaks_a_capacity_tariff_charged(tmp_path: Path) -> N
     assert payload["joint_cost_parts_eur"]["capacity"] == pytest.approx(1300.0)
     alone = payload["capacity_peaks"]["standalone"]
     assert sorted(p["meter"] for p in alone) == ["a@grid", "b@grid"]
-    compared = compare(_diverse())
+    compared = compare(read_cluster(source))
     assert peak_line(compared.standalone) == "import 20.0 MW, 2,000 EUR"
     assert peak_line(compared.joint) == "import 13.0 MW, 1,300 EUR"

@@ -244,3 +244,14 @@ def test_the_tariff_round_trips_and_bad_values_are_refused() -> None:
 
 def test_peak_is_public() -> None:
     assert Peak.__name__ == "Peak"
+
+
+def test_the_bundled_copy_for_the_other_faces_is_this_case() -> None:
+    """``tests/data/energy/peaks.yaml`` (read by the command-line, dashboard and service tests)
+    is the pooling case above."""
+    from pathlib import Path
+
+    from clusterhub.model import read_cluster
+
+    path = Path(__file__).parents[1] / "data" / "energy" / "peaks.yaml"
+    assert read_cluster(path) == _diverse()

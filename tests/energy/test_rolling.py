@@ -180,7 +180,7 @@ def test_nothing_is_stored_for_hours_after_the_horizon() -> None:
     """The COP case of ``test_time_varying_cop.py`` with a heat store, three hours ahead: the
     last plans look past the end, where the first hours' load would come round again; filling
     the store for them cost 75 EUR more than the optimum with perfect forecasts."""
-    from tests.energy.test_time_varying_cop import _cluster
+    from test_time_varying_cop import _cluster
 
     rolled = simulate(_cluster(store=True), window_hours=3, commit_hours=1)
     assert rolled.realized_cost_eur == pytest.approx(300.0)

@@ -403,10 +403,10 @@ def test_the_view_says_where_a_meter_was_held_to_one_way() -> None:
 def test_the_view_shows_what_capacity_tariffs_charge_each_way() -> None:
     """The pooling case of ``tests/energy/test_capacity_tariff.py``: 2,000 EUR for the members'
     own peaks alone, 1,300 for the pool's."""
-    from tests.energy.test_capacity_tariff import _diverse
-
+    from clusterhub.model import read_cluster
     from clusterhub.web.energy import _view
 
-    view = _view("peaks", _diverse(), 0, 2, lambda stage, fraction: None)
+    cluster = read_cluster(Path(__file__).parents[1] / "data" / "energy" / "peaks.yaml")
+    view = _view("peaks", cluster, 0, 2, lambda stage, fraction: None)
     [connection] = view["connections"]
     assert connection["capacity_eur"] == {"joint": 1300.0, "standalone": 2000.0}
