@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -286,3 +287,33 @@ def test_an_export_is_judged_and_audited_like_a_read(service: Service) -> None:
     assert any(e["user"] == "beta-analyst" and e["allowed"] for e in reads)
     assert any(e["user"] == "gamma-analyst" and not e["allowed"] for e in reads)
     assert all(e["purpose"] == "energy-optimization" for e in reads)
+
+
+def test_a_posted_cluster_reads_no_file_of_the_service(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's cluster naming a CSV column or a weather year: refused as a file it does not
+    carry, though such files lie in the service's working directory; nothing read from them."""
+    text = (Path(__file__).parents[1] / "data" / "energy" / "peaks.yaml").read_text()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "secret.csv").write_text("mw\n10\n3\n")
+    (tmp_path / "secret.epw").write_text("LOCATION,x\n")
+    engine = make_engine(service.url)
+    with Session(engine) as s, s.begin():
+        identity.add_user(s, "acme", "acme-reader-op", PASSWORD, (Role.CLUSTER_OPERATOR,))
+    engine.dispose()
+    operator = service.login("acme-reader-op")
+    assert "profile_mw: [10.0, 3.0]" in text
+    for reference, kind in (
+        ("{file: secret.csv, column: mw}", "CSV"),
+        ("{generator: wind, weather: {file: secret.epw, format: epw}}", "EPW weather"),
+    ):
+        posted = text.replace("profile_mw: [10.0, 3.0]", f"profile_mw: {reference}")
+        answer = service.client.post(
+            "/api/v1/runs", headers=operator, json={"engine": "energy", "cluster": posted}
+        )
+        assert answer.status_code == 422, answer.text
+        problem = answer.json()["detail"][0]
+        assert problem["loc"] == ["body", "cluster"]
+        assert "no such file" in problem["msg"], problem
+        assert f"a readable {kind}" in problem["msg"] or "file" in problem["msg"]

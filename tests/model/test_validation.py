@@ -197,7 +197,7 @@ CASES: list[tuple[str, Callable[[Doc], None], str]] = [
         "unknown generator",
         lambda d: d["participants"][0]["assets"][0].update(availability={"generator": "sun"}),
         "participants[0].assets[0].availability: expected a number, a list of numbers, "
-        "{file: ..., column: ...} or {generator: pv | wind | demandlib | shape, ...}, "
+        "{file: ..., column: ...} or {generator: pv | wind | demandlib | shape | cop, ...}, "
         "got generator 'sun'",
     ),
     (

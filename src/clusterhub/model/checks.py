@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from clusterhub.model.assets import AMBIENT_HEAT_TECHNOLOGIES, Converter, Demand, Generator, Storage
-from clusterhub.model.series import FileSeries, series_length
+from clusterhub.model.series import FileSeries, WeatherFile, series_length
 from clusterhub.model.streams import RESOURCE_CLASSES
 from clusterhub.model.units import dimension_name, parse_quantity
 
@@ -63,6 +63,29 @@ def iter_series(node: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Any]]:
             yield from iter_series(item, (*loc, key))
 
 
+def iter_weather(node: Any) -> Iterator[WeatherFile]:
+    """Every weather file below ``node`` (inside the generators that read one)."""
+    if isinstance(node, WeatherFile):
+        yield node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from iter_weather(getattr(node, name))
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from iter_weather(item)
+    elif isinstance(node, dict):
+        for item in node.values():
+            yield from iter_weather(item)
+
+
+def unread(series: object) -> bool:
+    """Whether a series needs a file that has not been read (or could not be: its problem is
+    reported where the file is named)."""
+    if isinstance(series, FileSeries):
+        return series.values is None
+    return any(source.weather is None for source in iter_weather(series))
+
+
 def find_problems(cluster: Cluster) -> list[Issue]:
     problems: list[Issue] = []
     problems += _unique_ids(cluster)
@@ -81,7 +104,7 @@ def _non_firm(cluster: Cluster) -> Iterator[Issue]:
     for i, connection in enumerate(cluster.connections):
         for j, contract in enumerate(connection.contracts):
             series = contract.non_firm_availability
-            if isinstance(series, FileSeries) and series.values is None:
+            if unread(series):
                 continue  # not read yet: checked when the cluster is loaded with its files
             values = np.asarray(cluster.values(contract.non_firm_availability), dtype=float)
             wrong = np.flatnonzero((values < 0) | (values > 1))
@@ -261,7 +284,7 @@ def _converters(cluster: Cluster, *, timed: bool = False) -> Iterator[Issue]:
 def _coefficients(cluster: Cluster, value: object) -> np.ndarray | None:
     if isinstance(value, float | int):
         return np.array([float(value)])
-    if isinstance(value, FileSeries) and value.values is None:
+    if unread(value):
         return None
     return np.asarray(cluster.values(value), dtype=float)  # type: ignore[arg-type]
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from clusterhub.model.checks import iter_series
+from clusterhub.model.checks import iter_series, iter_weather
 from clusterhub.model.cluster import Cluster
 from clusterhub.model.series import FileSeries
 
@@ -53,7 +53,8 @@ def dumps(cluster: Cluster, *, fmt: str = "yaml") -> str:
 
 
 def series_files(cluster: Cluster) -> dict[str, str]:
-    """CSV text of every file the cluster's series refer to (one file may hold several columns)."""
+    """Text of every file the cluster's series refer to: CSV (one file may hold several
+    columns) and weather years, as read."""
     columns: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
     for _, series in iter_series(cluster):
         if isinstance(series, FileSeries) and series.values is not None:
@@ -63,4 +64,7 @@ def series_files(cluster: Cluster) -> dict[str, str]:
     for name, cols in sorted(columns.items()):
         table = pd.DataFrame({"time": index.map(lambda t: t.isoformat()), **cols})
         out[name] = table.to_csv(index=False, lineterminator="\n")
+    for source in iter_weather(cluster):  # weather years: the text they were read from
+        if source.weather is not None:
+            out[source.file] = source.weather.text
     return out

@@ -27,6 +27,7 @@ from clusterhub.model.cluster import Cluster, Participant
 from clusterhub.model.document import dumps, series_files
 from clusterhub.model.parser import parse
 from clusterhub.model.validation import located, problem_at, validate_document
+from clusterhub.model.weather import FORMATS, MAX_WEATHER_CHARS, Weather, read_weather
 
 __all__ = [
     "dumps",
@@ -126,6 +127,55 @@ def _read_series_files(
     return tables, problems
 
 
+def _weather_refs(data: Any, loc: Loc = ()) -> list[tuple[Loc, str, str]]:
+    """(loc, file, format) of every ``{file: ..., format: epw | tmy3 | pvgis}`` mapping."""
+    refs: list[tuple[Loc, str, str]] = []
+    if isinstance(data, Mapping):
+        name, fmt = data.get("file"), data.get("format")
+        if isinstance(name, str) and fmt in FORMATS and "column" not in data:
+            refs.append((loc, name, str(fmt)))
+        for key, value in data.items():
+            refs += _weather_refs(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            refs += _weather_refs(value, (*loc, i))
+    return refs
+
+
+def _read_weather_files(
+    data: Any,
+    base: Path,
+    file: str | None,
+    node: yaml.Node | None,
+    texts: Mapping[str, str] | None = None,
+) -> tuple[dict[tuple[str, str], Weather], list[Problem]]:
+    """The weather years the document refers to, read with pvlib, and every problem with them
+    (located at the mapping's ``file``, not raised, as for the CSV series)."""
+    years: dict[tuple[str, str], Weather] = {}
+    problems: list[Problem] = []
+    for loc, name, fmt in _weather_refs(data):
+        if (name, fmt) in years:
+            continue
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            problems.append(problem_at("a path inside the cluster's folder", repr(name),
+                                       (*loc, "file"), node, file))  # fmt: skip
+            continue
+        try:
+            if texts is not None:
+                text = texts[name]
+            else:
+                path = base / name
+                if path.stat().st_size > MAX_WEATHER_CHARS:
+                    raise ValueError(f"at most {MAX_WEATHER_CHARS:,} bytes")
+                text = path.read_text("utf-8")
+            years[(name, fmt)] = read_weather(text, fmt)  # type: ignore[arg-type]
+        except (OSError, KeyError, UnicodeDecodeError, ValueError) as exc:
+            reason = "no such file" if isinstance(exc, FileNotFoundError | KeyError) else str(exc)
+            expected = f"a readable {fmt.upper()} weather file"
+            problems.append(problem_at(expected, f"{name!r}: {reason}", (*loc, "file"), node, file))
+    return years, problems
+
+
 # --- public API ---------------------------------------------------------------------------------
 def loads(
     text: str,
@@ -151,7 +201,15 @@ def loads(
         )
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     tables, problems = _read_series_files(data, base, file, node, files)
-    return validate_document(data, file=file, node=node, files=tables, earlier=problems)
+    years, weather_problems = _read_weather_files(data, base, file, node, files)
+    return validate_document(
+        data,
+        file=file,
+        node=node,
+        files=tables,
+        weather=years,
+        earlier=[*problems, *weather_problems],
+    )
 
 
 def read_cluster(path: str | os.PathLike[str]) -> Cluster:

@@ -16,13 +16,16 @@ import pandas as pd
 
 from clusterhub.errors import ModelError
 from clusterhub.model.series import (
+    CopProfile,
     DemandlibProfile,
     FileSeries,
     PvProfile,
     Series,
     ShapeProfile,
+    WeatherFile,
     WindProfile,
 )
+from clusterhub.model.weather import on_horizon
 
 __all__ = ["ar1", "resolve_series"]
 
@@ -92,7 +95,7 @@ class _IndexKey(tuple[str, str, int, str]):
 
 @lru_cache(maxsize=512)
 def _generated(
-    spec: PvProfile | WindProfile | DemandlibProfile | ShapeProfile,
+    spec: PvProfile | WindProfile | DemandlibProfile | ShapeProfile | CopProfile,
     key: _IndexKey,
     latitude: float,
     longitude: float,
@@ -104,7 +107,25 @@ def _generated(
         return _wind(spec, index) * spec.scale
     if isinstance(spec, DemandlibProfile):
         return _demandlib(spec, index)
+    if isinstance(spec, CopProfile):
+        return _cop(spec, index)
     return _shape(spec, index)
+
+
+def _measured(weather: WeatherFile, index: pd.DatetimeIndex) -> pd.DataFrame:
+    if weather.weather is None:
+        raise ModelError(
+            f"weather file {weather.file!r} was never read: load the cluster with "
+            "clusterhub.load_cluster (or read_cluster) so that its files are attached"
+        )
+    return on_horizon(weather.weather, index)
+
+
+def _cop(spec: CopProfile, index: pd.DatetimeIndex) -> np.ndarray:
+    source = _measured(spec.weather, index)["temp_air"].to_numpy() + 273.15
+    sink = spec.sink_celsius + 273.15
+    lift = np.maximum(sink - source, 1e-6)
+    return np.asarray(np.clip(spec.carnot_efficiency * sink / lift, 1.0, spec.maximum))
 
 
 def _daily_clearness(index: pd.DatetimeIndex, cloudiness: float, seed: int) -> np.ndarray:
@@ -129,6 +150,8 @@ def _pv(spec: PvProfile, index: pd.DatetimeIndex, latitude: float, longitude: fl
     mid = index + step / 2  # average over the step, not its first instant
     location = pvlib.location.Location(latitude, longitude, tz=str(index.tz or "UTC"))
     solar = location.get_solarposition(mid)
+    if spec.weather is not None:
+        return _pv_measured(spec, index, mid, solar)
     clear = location.get_clearsky(mid, model="simplified_solis", solar_position=solar)
     clearness = _daily_clearness(index, spec.cloudiness, spec.seed)
     ghi = clear["ghi"].to_numpy() * clearness
@@ -147,15 +170,58 @@ def _pv(spec: PvProfile, index: pd.DatetimeIndex, latitude: float, longitude: fl
     return np.asarray(np.clip(per_unit, 0.0, 1.0), dtype=float)
 
 
+def _pv_measured(
+    spec: PvProfile, index: pd.DatetimeIndex, mid: pd.DatetimeIndex, solar: pd.DataFrame
+) -> np.ndarray:
+    """Output per MW from a weather file: its irradiance transposed to the panel (Hay-Davies,
+    as PVWatts), the cell temperature by the SAPM model (open rack, glass/glass) from the air
+    and the wind, and PVWatts' DC model (-0.4 %/K), less the system losses."""
+    import pvlib
+
+    assert spec.weather is not None
+    weather = _measured(spec.weather, index)
+    extra = pvlib.irradiance.get_extra_radiation(mid).to_numpy()
+    poa = pvlib.irradiance.get_total_irradiance(
+        spec.tilt_deg,
+        spec.azimuth_deg,
+        solar["apparent_zenith"].to_numpy(),
+        solar["azimuth"].to_numpy(),
+        dni=weather["dni"].to_numpy(),
+        ghi=weather["ghi"].to_numpy(),
+        dhi=weather["dhi"].to_numpy(),
+        dni_extra=extra,
+        model="haydavies",
+    )["poa_global"]
+    poa = np.nan_to_num(np.asarray(poa, dtype=float))
+    rack = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_glass"]
+    cell = pvlib.temperature.sapm_cell(
+        poa, weather["temp_air"].to_numpy(), weather["wind_speed"].to_numpy(), **rack
+    )
+    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, pdc0=1.0, gamma_pdc=-0.004)
+    per_unit = np.asarray(dc, dtype=float) * (1.0 - spec.losses)
+    return np.asarray(np.clip(np.nan_to_num(per_unit), 0.0, 1.0), dtype=float)
+
+
+#: Power curve of the wind profiles: cut-in, rated and cut-out speed at the hub (m/s).
+CUT_IN, RATED, CUT_OUT = 3.0, 12.0, 25.0
+
+
 def _wind(spec: WindProfile, index: pd.DatetimeIndex) -> np.ndarray:
     from scipy.special import ndtr  # the standard normal CDF; far lighter than scipy.stats
 
+    if spec.weather is not None:  # the station's 10 m wind at the hub, by the power law
+        measured = _measured(spec.weather, index)["wind_speed"].to_numpy()
+        return _power_curve(measured * (spec.hub_height_m / 10.0) ** (1.0 / 7.0))
     rng = np.random.default_rng(spec.seed)
     gaussian = ar1(rng.normal(size=len(index)), spec.persistence)
     uniform = ndtr(gaussian)
     scale = spec.mean_speed_m_s / math.gamma(1.0 + 1.0 / spec.weibull_k)
     speed = scale * (-np.log1p(-np.clip(uniform, 0, 1 - 1e-12))) ** (1.0 / spec.weibull_k)
-    cut_in, rated, cut_out = 3.0, 12.0, 25.0
+    return _power_curve(speed)
+
+
+def _power_curve(speed: np.ndarray) -> np.ndarray:
+    cut_in, rated, cut_out = CUT_IN, RATED, CUT_OUT
     ramp = np.clip((speed**3 - cut_in**3) / (rated**3 - cut_in**3), 0.0, 1.0)
     return np.asarray(np.where(speed >= cut_out, 0.0, ramp), dtype=float)
 

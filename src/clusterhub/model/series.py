@@ -23,13 +23,17 @@ from pydantic import (
     model_validator,
 )
 
+from clusterhub.model.weather import Weather
+
 __all__ = [
+    "CopProfile",
     "DemandlibProfile",
     "FileSeries",
     "GeneratedSeries",
     "PvProfile",
     "Series",
     "ShapeProfile",
+    "WeatherFile",
     "WindProfile",
     "series_length",
 ]
@@ -105,6 +109,34 @@ class FileSeries(_Spec):
         return copy
 
 
+class WeatherFile(_Spec):
+    """A measured or typical weather year: an EPW, TMY3 or PVGIS TMY (CSV) file next to the
+    cluster file, read by ``model.io`` with pvlib's iotools when the cluster is loaded."""
+
+    file: str = Field(min_length=1, description="weather file path relative to the cluster file")
+    format: Literal["epw", "tmy3", "pvgis"]
+    _loaded: Weather | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _attach(self, info: ValidationInfo) -> Self:
+        """Take the table the loader read (the model itself reads no file)."""
+        found = ((info.context or {}).get("weather_files") or {}).get((self.file, self.format))
+        if found is not None:
+            self._loaded = found
+        return self
+
+    @property
+    def weather(self) -> Weather | None:
+        """The year read from the file, or None when it has not been read yet."""
+        return self._loaded
+
+    def with_weather(self, weather: Weather) -> WeatherFile:
+        """A copy holding ``weather``, for a year built in code rather than read from a file."""
+        copy = self.model_copy()
+        copy._loaded = weather
+        return copy
+
+
 class PvProfile(_Spec):
     """Photovoltaic output per MW installed (0..1), from pvlib's solar position and clear sky.
 
@@ -120,13 +152,21 @@ class PvProfile(_Spec):
     cloudiness: float = Field(0.45, ge=0, le=1)
     seed: int = Field(0, ge=0)
     scale: FiniteFloat = 1.0
+    weather: WeatherFile | None = Field(
+        None,
+        description="measured irradiance, temperature and wind instead of seeded clouds: "
+        "transposed to the panel with pvlib, cell temperature by the SAPM model, PVWatts DC",
+    )
 
 
 class WindProfile(_Spec):
     """Wind output per MW installed (0..1): seeded, autocorrelated Weibull wind through a power
-    curve (cut-in 3 m/s, rated 12 m/s, cut-out 25 m/s)."""
+    curve (cut-in 3 m/s, rated 12 m/s, cut-out 25 m/s), or a weather file's measured wind taken
+    from the station's 10 m to the hub by the power law (exponent 1/7)."""
 
     generator: Literal["wind"]
+    weather: WeatherFile | None = None
+    hub_height_m: float = Field(100.0, gt=0, le=300)
     mean_speed_m_s: float = Field(7.5, gt=0, le=20)
     weibull_k: float = Field(2.0, gt=0.5, le=5)
     persistence: float = Field(0.97, ge=0, lt=1, description="hour-to-hour autocorrelation")
@@ -165,11 +205,24 @@ class ShapeProfile(_Spec):
     seed: int = Field(0, ge=0)
 
 
+class CopProfile(_Spec):
+    """A heat pump's coefficient of performance in each step, from a weather file's outside air
+    temperature: ``carnot_efficiency`` times the Carnot COP between the air and ``sink_celsius``,
+    at most ``maximum`` (a source as warm as the sink would give an infinite one)."""
+
+    generator: Literal["cop"]
+    weather: WeatherFile
+    sink_celsius: float = Field(gt=-50, le=250, description="supply temperature, degC")
+    carnot_efficiency: float = Field(0.45, gt=0, le=1)
+    maximum: float = Field(8.0, gt=1, le=10)
+
+
 GeneratedSeries = Annotated[
     Annotated[PvProfile, Tag("pv")]
     | Annotated[WindProfile, Tag("wind")]
     | Annotated[DemandlibProfile, Tag("demandlib")]
-    | Annotated[ShapeProfile, Tag("shape")],
+    | Annotated[ShapeProfile, Tag("shape")]
+    | Annotated[CopProfile, Tag("cop")],
     Discriminator("generator"),
 ]
 
@@ -195,7 +248,7 @@ def _series_tag(value: Any) -> str | None:
 
 _SERIES_FORMS = (
     "a number, a list of numbers, {file: ..., column: ...} "
-    "or {generator: pv | wind | demandlib | shape, ...}"
+    "or {generator: pv | wind | demandlib | shape | cop, ...}"
 )
 
 #: Any time-series field. Units are those of the field that holds it (``price_eur_per_mwh``...).
@@ -206,7 +259,8 @@ Series = Annotated[
     | Annotated[PvProfile, Tag("pv")]
     | Annotated[WindProfile, Tag("wind")]
     | Annotated[DemandlibProfile, Tag("demandlib")]
-    | Annotated[ShapeProfile, Tag("shape")],
+    | Annotated[ShapeProfile, Tag("shape")]
+    | Annotated[CopProfile, Tag("cop")],
     Discriminator(
         _series_tag,
         custom_error_type="series_form",

@@ -20,6 +20,7 @@ from clusterhub.model.checks import Issue, Loc, render_path
 from clusterhub.model.cluster import Cluster
 from clusterhub.model.errors import describe
 from clusterhub.model.salvage import held_back
+from clusterhub.model.weather import Weather
 
 __all__ = ["located", "position", "problem_at", "validate_document"]
 
@@ -82,6 +83,7 @@ def validate_document(
     file: str | None = None,
     node: yaml.Node | None = None,
     files: Mapping[str, pd.DataFrame] | None = None,
+    weather: Mapping[tuple[str, str], Weather] | None = None,
     earlier: Sequence[Problem] = (),
 ) -> Cluster:
     """Validate a parsed cluster document; every problem located, all at once.
@@ -89,7 +91,7 @@ def validate_document(
     ``files`` holds the CSV tables its file series refer to, read beforehand by the caller.
     ``earlier`` are problems the caller found already (its series files): raised with these.
     """
-    context = {"series_files": files or {}}
+    context = {"series_files": files or {}, "weather_files": weather or {}}
     try:
         cluster = Cluster.model_validate(data, context=context)
     except ValidationError as exc:

@@ -99,7 +99,9 @@ def _cluster(text: str) -> Cluster:
     if text in EXAMPLES:
         return load_example(text)
     try:
-        return loads(text)
+        # a posted cluster is self-contained: no file it names is read (files={}), or it could
+        # read whatever lies in the service's working directory into a run's results
+        return loads(text, files={})
     except InputError as error:
         first = error.problems[0]
         where = ", ".join(p for p in (first.path, f"line {first.line}" if first.line else "") if p)
