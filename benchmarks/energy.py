@@ -7,7 +7,8 @@ one shared, congested connection. Prints one row per case with build, joint solv
 solve and total seconds and the process's peak memory; with ``--coalitions`` also the mean time of
 a coalition re-solve on one built model (12 companies, one day, random coalitions); with
 ``--rolling N`` a year of daily 36-hour windows for N companies on the same built model
-(``--rolling-commit 1 --rolling-days 7``: a week committed hour by hour); with ``--park 1 4``
+(``--rolling-commit 1 --rolling-days 7``: a week committed hour by hour); ``--capacity-tariff
+40`` charges the connection's monthly import peak (running-peak columns); with ``--park 1 4``
 the energy park over 1 and 4 weeks, whose meters need binaries (how solved, gap, time). The
 last column says how each run kept every meter to one direction per step.
 """
@@ -196,6 +197,15 @@ def park(weeks: int) -> None:
     print(f"energy-park {weeks} week(s): {total:.1f} s in all (gather, build, both solves)")
 
 
+def tariffed(cluster: Cluster, eur_per_kw_year: float) -> Cluster:
+    """``cluster`` with a monthly import capacity tariff on every connection (0: as it is)."""
+    if not eur_per_kw_year:
+        return cluster
+    update = {"import_capacity_tariff_eur_per_kw_year": eur_per_kw_year}
+    connections = tuple(c.model_copy(update=update) for c in cluster.connections)
+    return cluster.model_copy(update={"connections": connections})
+
+
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -220,6 +230,13 @@ def main() -> None:
     parser.add_argument(
         "--park", type=int, nargs="*", metavar="WEEKS", help="the energy park over these weeks"
     )
+    parser.add_argument(
+        "--capacity-tariff",
+        type=float,
+        default=0.0,
+        metavar="EUR_PER_KW_YEAR",
+        help="a monthly capacity tariff on the synthetic clusters' connection (running peaks)",
+    )
     args = parser.parse_args()
     # one small case first, untimed: imports and first-use costs (pvlib, linopy, HiGHS) are
     # paid once per process and would otherwise land on the first row
@@ -232,7 +249,7 @@ def main() -> None:
     for size in args.sizes:
         for horizon in args.horizons:
             resolution, periods = HORIZONS[horizon]
-            cluster = synthetic(size, resolution, periods)
+            cluster = tariffed(synthetic(size, resolution, periods), args.capacity_tariff)
             started = time.perf_counter()
             solver = prepare(cluster)
             built = time.perf_counter() - started
