@@ -136,3 +136,16 @@ def test_optimize_shows_the_peaks_a_capacity_tariff_charged(tmp_path: Path) -> N
     compared = compare(read_cluster(source))
     assert peak_line(compared.standalone) == "import 20.0 MW, 2,000 EUR"
     assert peak_line(compared.joint) == "import 13.0 MW, 1,300 EUR"
+
+
+def test_optimize_with_unit_commitment_says_how_units_ran(tmp_path: Path) -> None:
+    """The minimum-load case of ``tests/energy/test_unit_commitment.py`` (730 EUR with binaries,
+    560 relaxed), from ``tests/data/energy/unit-commitment.yaml``."""
+    source = Path(__file__).parents[1] / "data" / "energy" / "unit-commitment.yaml"
+    for flags, cost, how in (([], 560.0, "relaxed"), (["--unit-commitment"], 730.0, "binary")):
+        out = tmp_path / f"uc-{how}.json"
+        result = runner.invoke(app, ["optimize", str(source), *flags, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        payload = json.loads(out.read_text())
+        assert payload["unit_commitment"] == how
+        assert payload["standalone_total_eur"] == pytest.approx(cost)

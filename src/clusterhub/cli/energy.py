@@ -119,6 +119,7 @@ def collaboration_payload(
             "standalone": result.standalone.one_way_hours,
         },
         "gap_pct": {"joint": joint.gap_pct, "standalone": result.standalone.gap_pct},
+        "unit_commitment": joint.unit_commitment,
         "capacity_peaks": {
             "joint": [peak_payload(p) for p in joint.peaks],
             "standalone": [peak_payload(p) for p in result.standalone.peaks],
@@ -164,9 +165,19 @@ def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
         held = meter_line(run)
         if held:
             table.add_row(label, "", held)
+    if joint.unit_commitment is not None:
+        table.add_row("converters on/off", "", COMMITMENT[joint.unit_commitment])
     if alone.peaks or joint.peaks:
         table.add_row("capacity-tariff peaks", peak_line(alone), peak_line(joint))
     return table
+
+
+#: What each way of running units with a minimum load or start-up cost means for the figures.
+COMMITMENT = {
+    "binary": "on or off in each step (exact; unit commitment)",
+    "relaxed": "as a share (the linear relaxation: a unit may run below its minimum load; "
+    "--unit-commitment for on or off)",
+}
 
 
 def peak_payload(peak: Peak) -> dict[str, Any]:

@@ -7,6 +7,7 @@ traceback. A traceback means a bug in clusterhub.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -129,6 +130,13 @@ def optimize(
         Forecast, typer.Option(help="rolling: what the planner knows in advance")
     ] = "perfect",
     seed: Annotated[int, typer.Option(help="rolling: seed of the noisy forecast")] = 0,
+    unit_commitment: Annotated[
+        bool,
+        typer.Option(
+            help="converters on or off in each step (minimum load, start-up cost, minimum up "
+            "and down times exact; a mixed-integer program); default: the linear relaxation"
+        ),
+    ] = False,
     json: JsonOption = None,
 ) -> None:
     """Joint dispatch of the whole cluster against every participant alone: the saving; with
@@ -145,7 +153,7 @@ def optimize(
     from clusterhub.cli.source import cluster_from
 
     cluster = cluster_from(file)
-    options = window_options(cluster, start, hours)
+    options = replace(window_options(cluster, start, hours), unit_commitment=unit_commitment)
     result = run_comparison(cluster, options)
     console.print(collaboration_table(cluster, result))
     payload = collaboration_payload(cluster, options, result)

@@ -7,6 +7,7 @@ rolling horizon cut windows out of one resolved year instead of resolving profil
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -233,6 +234,31 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
             ),
             "variable_cost": ("converter", [a.variable_cost_eur_per_mwh for _, a in convs]),
             "participant": ("converter", _text([p for p, _ in convs])),
+            # unit commitment (``model._add_commitment``): capacity MW, minimum load MW, start
+            # cost EUR, minimum up and down time in steps, ramp MW per step, state before
+            "capacity": ("converter", [a.capacity_mw for _, a in convs]),
+            "committed": ("converter", np.array([a.committed for _, a in convs], dtype=bool)),
+            "min_load_mw": ("converter", [a.min_load_fraction * a.capacity_mw for _, a in convs]),
+            "start_cost": ("converter", [a.start_up_cost_eur for _, a in convs]),
+            "min_up_steps": (
+                "converter",
+                [math.ceil(a.min_up_hours / dt - 1e-9) for _, a in convs],
+            ),
+            "min_down_steps": (
+                "converter",
+                [math.ceil(a.min_down_hours / dt - 1e-9) for _, a in convs],
+            ),
+            "ramp_mw": (
+                "converter",
+                [
+                    np.inf
+                    if a.ramp_fraction_per_hour is None
+                    # a start or a stop to the minimum load is always within reach
+                    else max(a.ramp_fraction_per_hour * dt, a.min_load_fraction) * a.capacity_mw
+                    for _, a in convs
+                ],
+            ),
+            "initially_on": ("converter", [float(a.initially_on) for _, a in convs]),
         },
         coords={"converter": _text([a.id for _, a in convs]), "time": time},
     )

@@ -52,6 +52,9 @@ class DispatchOptions:
     steps: int | None = None
     lost_load_eur_per_mwh: float = LOST_LOAD_EUR_PER_MWH
     solver_options: dict[str, Any] = field(default_factory=dict)
+    #: the converters' on/off as binaries (a mixed-integer program: minimum loads, start-up
+    #: costs, minimum up and down times hold exactly); else their linear relaxation
+    unit_commitment: bool = False
 
     def __post_init__(self) -> None:
         check_start(self.start)
@@ -77,7 +80,7 @@ def prepare(
     data = gather(cluster, start=first, steps=steps)
     tell(*STAGES[1])
     built = build(data, lost_load_eur_per_mwh=options.lost_load_eur_per_mwh)
-    return Solver(built, options=options.solver_options)
+    return Solver(built, options=options.solver_options, unit_commitment=options.unit_commitment)
 
 
 def optimize(cluster: Cluster, *, options: DispatchOptions | None = None) -> DispatchResult:

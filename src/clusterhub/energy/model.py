@@ -112,21 +112,37 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
         "connection-import": dt * conn.import_cost,
         "connection-export": -dt * conn.export_value,
     }
+    ones_c = xr.ones_like(c.max_flow_mw)
+    bounds["converter-on"] = (0.0 * ones_c, ones_c)
+    bounds["converter-start"] = (0.0 * ones_c, ones_c)
+    costs["converter-start"] = c.start_cost * ones_c
+    steps_from_start = xr.DataArray(np.arange(len(time)), coords={"time": time})
+    was_on = c.initially_on * ones_c
+    rhs_commitment = {
+        # start[0] >= on[0] - on before the horizon
+        "converter-start-first": -was_on,
+        # starts in the last D steps <= 1 - on D steps ago (before the horizon: as it was)
+        "converter-min-down": (1.0 - was_on).where(steps_from_start < c.min_down_steps, 1.0),
+    }
     peak_bounds, peak_costs, peak_rhs = _peak_parameters(data)
     bounds |= peak_bounds
     costs |= peak_costs
     first = xr.DataArray(np.arange(len(time)) == 0, coords={"time": time})
-    rhs = peak_rhs | {
-        "node-balance": (
-            d.profile_mw.groupby(d.node.rename("node")).sum()
-            if d.sizes["demand"]  # xarray cannot group nothing: a cluster of producers only
-            else xr.DataArray(np.zeros((0, len(time))), coords={"node": [], "time": time})
-        ).reindex(node=list(data.nodes), fill_value=0.0),
-        "storage-start": (s.retention * s.initial_soc * s.energy_mwh).broadcast_like(first),
-        "demand-backlog-start": d.backlog_mwh.broadcast_like(first),
-        "connection-import-limit": pooled(k, conn, "import"),
-        "connection-export-limit": pooled(k, conn, "export"),
-    }
+    rhs = (
+        peak_rhs
+        | rhs_commitment
+        | {
+            "node-balance": (
+                d.profile_mw.groupby(d.node.rename("node")).sum()
+                if d.sizes["demand"]  # xarray cannot group nothing: a cluster of producers only
+                else xr.DataArray(np.zeros((0, len(time))), coords={"node": [], "time": time})
+            ).reindex(node=list(data.nodes), fill_value=0.0),
+            "storage-start": (s.retention * s.initial_soc * s.energy_mwh).broadcast_like(first),
+            "demand-backlog-start": d.backlog_mwh.broadcast_like(first),
+            "connection-import-limit": pooled(k, conn, "import"),
+            "connection-export-limit": pooled(k, conn, "export"),
+        }
+    )
     return Parameters(bounds=bounds, costs=costs, rhs=rhs, meters=meter.meters(data, bounds))
 
 
@@ -209,6 +225,7 @@ def build(
     discharge = bounded("storage-discharge")
     soc = bounded("storage-soc")
     flow = bounded("converter-flow")
+    _add_commitment(m, data, p, flow)
     # flexibility columns exist only for demands that have that flexibility: fewer columns
     shift_down = bounded("demand-shift-down", d.shiftable_share > 0)
     shift_up = bounded("demand-shift-up", d.shiftable_share > 0)
@@ -344,6 +361,7 @@ def build(
     masked |= {
         f"{meter}-{side}-peak" for meter in ("connection", "contract") for side, *_ in PEAK_SIDES
     }
+    masked |= {"converter-on", "converter-start"}
     parts = [
         ((m.variables[name].fillna(0) if name in masked else m.variables[name]) * cost).sum()
         for name, cost in p.costs.items()
@@ -435,3 +453,69 @@ def _add_peaks(
                 name=f"{name}-carry",
                 mask=where & ~first,
             )
+
+
+def _add_commitment(
+    m: linopy.Model, data: DispatchData, p: Parameters, flow: linopy.Variable
+) -> tuple[linopy.Variable | None, linopy.Variable | None]:
+    """On/off and start-up per committed converter and step, and ramp limits per converter.
+
+    flow <= capacity * on and flow >= minimum load * on; start[t] >= on[t] - on[t-1]; a unit
+    started in the last U steps is on (minimum up time); a unit started in the last D steps was
+    off D steps ago (minimum down time, Rajan and Takriti's form, no stop columns); the flow
+    changes by at most the ramp per step. ``on`` is a share in [0, 1] here: the solver makes it
+    binary when unit commitment is asked for (``Solver(unit_commitment=True)``), and the linear
+    relaxation is the default. Rows only for the converters that have each property.
+    """
+    c = data.converters
+    time = data.time
+    first = xr.DataArray(np.arange(len(time)) == 0, coords={"time": time})
+    ones = xr.ones_like(c.max_flow_mw, dtype=bool)
+    ramped = np.isfinite(c.ramp_mw)
+    if bool(ramped.any()) and len(time) > 1:
+        change = flow - flow.roll(time=1)
+        where = (ramped & ones) & ~first
+        m.add_constraints(change <= c.ramp_mw.where(ramped, 0.0), name="converter-ramp-up",
+                          mask=where)  # fmt: skip
+        m.add_constraints(-1 * change <= c.ramp_mw.where(ramped, 0.0), name="converter-ramp-down",
+                          mask=where)  # fmt: skip
+    committed = c.committed & ones
+    if not bool(c.committed.any()):
+        return None, None
+    lower, upper = p.bounds["converter-on"]
+    on = m.add_variables(lower=lower, upper=upper, name="converter-on", mask=committed)
+    start = m.add_variables(lower=0.0 * lower, upper=upper, name="converter-start", mask=committed)
+    on_, start_ = on.fillna(0), start.fillna(0)
+    m.add_constraints(flow - c.capacity * on_ <= 0, name="converter-on-max", mask=committed)
+    m.add_constraints(flow - c.min_load_mw * on_ >= 0, name="converter-on-min",
+                      mask=committed & (c.min_load_mw > 0))  # fmt: skip
+    m.add_constraints(start_ - on_ + on_.roll(time=1) >= 0, name="converter-start",
+                      mask=committed & ~first)  # fmt: skip
+    m.add_constraints(start_ - on_ >= p.rhs["converter-start-first"],
+                      name="converter-start-first", mask=committed & first)  # fmt: skip
+    step = xr.DataArray(np.arange(len(time)), coords={"time": time})
+    up, down = c.min_up_steps, c.min_down_steps
+    for k_max, name in ((int(up.max(initial=0)), "up"), (int(down.max(initial=0)), "down")):
+        if k_max < 2:
+            continue
+        span = up if name == "up" else down
+        # the starts of the last ``span`` steps (before the horizon: none)
+        recent = linopy.merge(
+            [start_.shift(time=k).fillna(0) * (span > k).astype(float) for k in range(k_max)],
+            cls=linopy.LinearExpression,
+        )
+        if name == "up":
+            m.add_constraints(on_ - recent >= 0, name="converter-min-up",
+                              mask=committed & (span >= 2))  # fmt: skip
+        else:
+            before = linopy.merge(
+                [on_.shift(time=int(d)).fillna(0) * (span == d).astype(float)
+                 for d in np.unique(span.values) if d >= 2],
+                cls=linopy.LinearExpression,
+            )  # fmt: skip
+            m.add_constraints(
+                before + recent <= p.rhs["converter-min-down"],
+                name="converter-min-down",
+                mask=committed & (span >= 2) & xr.ones_like(step, dtype=bool),
+            )
+    return on, start

@@ -83,6 +83,8 @@ class OneWay:
         self.rewarded = np.zeros(count, dtype=bool)
         self._integer_now = np.zeros(count, dtype=bool)
         self.gap = MIP_REL_GAP
+        #: unit commitment's on/off columns, binary in every run when it was asked for
+        self.committed = np.zeros(count, dtype=bool)
 
     def mark(self, integer: np.ndarray, rewarded: np.ndarray) -> None:
         """Where this window's binaries must be integral, and where its prices reward both
@@ -108,6 +110,9 @@ class OneWay:
         h.run()
         self._check()
         relaxed = self._solution(started)
+        committed = self.committed & (ub > 0)
+        if committed.any():
+            return self._branch(integral | committed, relaxed, lb, ub, started)
         if not integral.any():
             return relaxed
         where = integral[self.binary]
@@ -153,6 +158,46 @@ class OneWay:
             rows=best.rows,
             duals=best.duals,
             seconds=best.seconds,
+            integral=chosen,
+            bounds=Bounds("branch-and-bound", min(proven, best.objective), best.objective),
+        )
+
+    def _branch(
+        self,
+        integral: np.ndarray,
+        relaxed: Solution,
+        lb: np.ndarray,
+        ub: np.ndarray,
+        started: float,
+    ) -> Solution:
+        """Unit commitment asked for: HiGHS's branch and bound on every binary (the units'
+        on/off and the meters'), then the linear program with them fixed, for its duals."""
+        h = self.highs
+        chosen = np.flatnonzero(integral).astype(np.int32)
+        lower = relaxed.objective
+        if np.all(np.abs(relaxed.columns[chosen] - np.round(relaxed.columns[chosen])) <= 1e-9):
+            best = relaxed  # the relaxation is integral already: it is the optimum
+            proven = relaxed.objective
+        else:
+            self._set_integrality(integral)
+            h.setOptionValue("mip_rel_gap", self.gap)
+            h.run()
+            self._check()
+            proven = max(lower, float(h.getInfo().mip_dual_bound))
+            values = np.asarray(h.getSolution().col_value, dtype=float)
+            self._set_integrality(np.zeros(self.count, dtype=bool))
+            at = np.round(values[chosen])
+            h.changeColsBounds(len(chosen), chosen, at, at)
+            h.run()
+            self._check()
+            best = self._solution(started)
+            h.changeColsBounds(len(chosen), chosen, lb[chosen], ub[chosen])
+        return Solution(
+            objective=best.objective,
+            columns=best.columns,
+            rows=best.rows,
+            duals=best.duals,
+            seconds=time.perf_counter() - started,
             integral=chosen,
             bounds=Bounds("branch-and-bound", min(proven, best.objective), best.objective),
         )

@@ -67,6 +67,12 @@ class DispatchResult:
 
     ``peaks`` lists, for every meter a capacity tariff charges and that the run used, the peak
     of each period and its charge (``Peak``); they add up to ``cost_parts_eur["capacity"]``.
+
+    ``unit_commitment`` says how converters with a minimum load, start-up cost or minimum
+    times were run: ``binary`` (on or off in each step, a mixed-integer program: exact),
+    ``relaxed`` (on/off as a share: the linear relaxation, a lower bound on their cost that
+    can run a unit below its minimum load), None (no such converter); their start-up costs are
+    ``cost_parts_eur["start-up"]``.
     """
 
     total_cost_eur: float
@@ -87,6 +93,7 @@ class DispatchResult:
     lower_bound_eur: float | None = None
     upper_bound_eur: float | None = None
     peaks: tuple[Peak, ...] = ()
+    unit_commitment: str | None = None
 
     def to_dataframe(self) -> pd.DataFrame:
         """Tidy: columns variable, dimension, item, participant, time (UTC, aware), value, unit;

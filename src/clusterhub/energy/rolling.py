@@ -125,6 +125,7 @@ def simulate(
             ),
         ),
         options=options.solver_options,
+        unit_commitment=options.unit_commitment,
     )
     step_of = solver.step_of_columns()
     soc_columns = solver.column_positions("storage-soc")
@@ -134,6 +135,12 @@ def simulate(
     peaks = _Peaks(solver, actual)
     level = start_level
     backlog = np.zeros(actual.demands.sizes["demand"])
+    on = actual.converters.initially_on.values.astype(float)
+    unit_on = (
+        solver.column_positions("converter-on").transpose("converter", "time").values
+        if "converter-on" in solver.built.model.variables
+        else None
+    )
     build_seconds = clock.perf_counter() - started - reference_seconds
     costs: list[float] = []
     solve_seconds = 0.0
@@ -152,6 +159,7 @@ def simulate(
             ),
             initial,
             backlog,
+            on,
         )
         solver.load(plan_data, parameters(plan_data, lost_load_eur_per_mwh=lost))
         floor = ends.apply(start, window, floor=True)
@@ -171,7 +179,7 @@ def simulate(
         # of the committed steps (the backlog as far as actual demand allows), settle on actuals
         at_end = soc_columns.isel(time=todo - 1).values
         at_end = at_end[at_end >= 0]
-        real_data = _carry(_ended(actual.window(start, window), start, last), initial, backlog)
+        real_data = _carry(_ended(actual.window(start, window), start, last), initial, backlog, on)
         solver.load(real_data, parameters(real_data, lost_load_eur_per_mwh=lost))
         ends.apply(start, window, floor=floor)
         peaks.apply(start)
@@ -188,6 +196,11 @@ def simulate(
         peaks.commit(start, todo, settled.columns)
         level = settled.columns[at_end] if len(at_end) else level
         backlog = shift.carried(settled.columns, todo)
+        # the units' state at the end of the commit (minimum up and down times restart with
+        # each window: a unit's history before it is not carried)
+        if unit_on is not None:
+            at = unit_on[:, todo - 1]
+            on = np.where(at >= 0, settled.columns[np.maximum(at, 0)], on)
         solve_seconds += plan.seconds + settled.seconds
     windows_seconds = clock.perf_counter() - started - build_seconds - reference_seconds
     capacity = peaks.charges()
@@ -330,10 +343,13 @@ def _ended(data: DispatchData, start: int, last: int) -> DispatchData:
     )
 
 
-def _carry(data: DispatchData, initial: np.ndarray, backlog: np.ndarray) -> DispatchData:
+def _carry(
+    data: DispatchData, initial: np.ndarray, backlog: np.ndarray, on: np.ndarray
+) -> DispatchData:
     storage = data.storage.assign(initial_soc=("storage", initial))
     demands = data.demands.assign(backlog_mwh=("demand", backlog))
-    return replace(data, storage=storage, demands=demands)
+    converters = data.converters.assign(initially_on=("converter", on))
+    return replace(data, storage=storage, demands=demands, converters=converters)
 
 
 class _Shift:
@@ -406,7 +422,11 @@ def _perfect_foresight(
     """The full-horizon optimum, knowing everything (what ``optimize`` gives for the same
     options): its cost, the lower bound, and each store's level at the horizon's end."""
     data = actual.window(first, total)
-    solver = Solver(build(data, lost_load_eur_per_mwh=lost), options=options.solver_options)
+    solver = Solver(
+        build(data, lost_load_eur_per_mwh=lost),
+        options=options.solver_options,
+        unit_commitment=options.unit_commitment,
+    )
     run = solver.joint()
     levels = solver.values(run, "storage-soc").transpose("storage", "time").values
     end = levels[:, -1] if levels.size else np.zeros(data.storage.sizes.get("storage", 0))

@@ -50,7 +50,13 @@ class Run:
 
 
 class Solver:
-    def __init__(self, built: Built, *, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        built: Built,
+        *,
+        options: dict[str, Any] | None = None,
+        unit_commitment: bool = False,
+    ) -> None:
         self.built = built
         self._column_cache: dict[str, xr.DataArray] = {}
         self._row_cache: dict[str, xr.DataArray] = {}
@@ -85,6 +91,10 @@ class Solver:
         #: converter terms' (row, column) entries and their coefficients as HiGHS holds them
         self._term_entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._mark_integral(built.parameters.meters)
+        #: whether the units' on/off are binaries (else their linear relaxation)
+        self.unit_commitment = unit_commitment and "converter-on" in m.variables
+        if self.unit_commitment:
+            self.oneway.committed[self.columns("converter-on")] = True
         if "mip_rel_gap" in (options or {}):  # the user's gap for the meters' binaries
             self.oneway.gap = float((options or {})["mip_rel_gap"])
         self.highs.passModel(
@@ -268,8 +278,11 @@ class Solver:
         for name, rhs in parameters.rhs.items():
             if name not in model.constraints:
                 continue
-            self._write(self.row_upper, self.row_positions(name), rhs)
-            if name in ("node-balance", "storage-start", "demand-backlog-start"):
+            # the side the right-hand side bounds: both for an equation
+            signs = set(np.unique(np.asarray(model.constraints[name].sign.values)).tolist())
+            if signs & {"<=", "="}:
+                self._write(self.row_upper, self.row_positions(name), rhs)
+            if signs & {">=", "="}:
                 self._write(self.row_lower, self.row_positions(name), rhs)
         for side, (rows, _, _) in self.limits.items():
             share = data.connections[f"{side}_share"].transpose("connection", "time").values
@@ -408,8 +421,9 @@ class Solver:
         return flags > 0
 
     def integral(self, ub: np.ndarray) -> np.ndarray:
-        """Which columns are integral in a run with upper bounds ``ub`` (``OneWay.integral``)."""
-        return self.oneway.integral(ub)
+        """Which columns are integral in a run with upper bounds ``ub``: the meters' binaries
+        (``OneWay.integral``) and, when unit commitment was asked for, the units' on/off."""
+        return self.oneway.integral(ub) | (self.oneway.committed & (ub > 0))
 
     def _check(self) -> None:
         status = self.highs.getModelStatus()

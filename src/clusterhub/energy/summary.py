@@ -79,12 +79,14 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
         if name in solver.built.model.variables
         for c in (solver.columns(name),)
     )
+    starts = _column_cost(solver, run, "converter-start")
     return DispatchResult(
         total_cost_eur=run.objective,
         cost_parts_eur={
-            "energy": run.objective - carbon - network - penalties - capacity_charges,
+            "energy": run.objective - carbon - network - penalties - capacity_charges - starts,
             "network": network,
             "capacity": capacity_charges,
+            "start-up": starts,
             "carbon": carbon,
             "penalties": penalties,
         },
@@ -102,8 +104,23 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
         congestion=congestion,
         one_way_hours=_one_way_hours(solver, run),
         peaks=peaks,
+        unit_commitment=(
+            None
+            if "converter-on" not in solver.built.model.variables
+            else "binary"
+            if solver.unit_commitment
+            else "relaxed"
+        ),
         **_bounds(run),
     )
+
+
+def _column_cost(solver: Solver, run: Run, name: str) -> float:
+    """The objective's part on a variable's columns (0 where the model has none)."""
+    if name not in solver.built.model.variables:
+        return 0.0
+    columns = solver.columns(name)
+    return float(np.sum(solver.cost[columns] * run.columns[columns]))
 
 
 #: The running-peak columns of capacity tariffs (``model._add_peaks``).

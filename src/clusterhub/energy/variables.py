@@ -35,6 +35,9 @@ VARIABLES = (
     Variable("storage-discharge", owner="storage", energy=True),
     Variable("storage-soc", unit="MWh", owner="storage"),
     Variable("converter-flow", owner="converters", energy=True),
+    # unit commitment (``model._add_commitment``): on (a share, or binary on request), starts
+    Variable("converter-on", unit="1", owner="converters", shown=False),
+    Variable("converter-start", unit="1", owner="converters", shown=False),
     Variable("demand-shift-down", owner="demands", energy=True),
     Variable("demand-shift-up", owner="demands", energy=True),
     Variable("demand-curtailment", owner="demands", energy=True),

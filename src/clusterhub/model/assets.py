@@ -98,6 +98,12 @@ AMBIENT_HEAT_TECHNOLOGIES = frozenset({"heat_pump"})
 class Converter(_AssetBase):
     """Turns one or more inputs into one or more outputs in fixed proportions.
 
+    Unit commitment: ``min_load_fraction``, ``start_up_cost_eur``, ``min_up_hours`` and
+    ``min_down_hours`` make it a unit that is on or off in each step (``initially_on`` before
+    the horizon); ``ramp_fraction_per_hour`` bounds how fast its flow changes. The dispatch
+    keeps on/off as a share between 0 and 1 (the linear relaxation) unless unit commitment is
+    asked for (``DispatchOptions(unit_commitment=True)``), then as binaries.
+
     The reference flow is the first carrier of ``inputs`` (coefficient 1.0), and ``capacity_mw``
     bounds it. Other inputs are drawn per unit of the reference flow; ``outputs`` are efficiencies
     per unit of the reference flow (an electrolyser: ``inputs {electricity: 1}``,
@@ -122,9 +128,26 @@ class Converter(_AssetBase):
     outputs: dict[Id, Series] = Field(
         min_length=1, description="per unit of the reference input; a series where it varies"
     )
-    min_load_fraction: Fraction = 0.0
+    min_load_fraction: Fraction = Field(
+        0.0, description="while on, at least this share of capacity_mw (unit commitment)"
+    )
     availability: Series = 1.0
     variable_cost_eur_per_mwh: float = 0.0
+    start_up_cost_eur: NonNegativeFloat = 0.0
+    min_up_hours: NonNegativeFloat = 0.0
+    min_down_hours: NonNegativeFloat = 0.0
+    ramp_fraction_per_hour: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        None, description="largest change of the reference flow per hour, share of capacity_mw"
+    )
+    initially_on: bool = True
+
+    @property
+    def committed(self) -> bool:
+        """Whether on/off decisions matter: a minimum load, a start-up cost or minimum times."""
+        return bool(
+            self.min_load_fraction or self.start_up_cost_eur or self.min_up_hours
+            or self.min_down_hours
+        )  # fmt: skip
 
     @model_validator(mode="after")
     def _coefficients(self) -> Self:
