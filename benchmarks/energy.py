@@ -6,6 +6,7 @@ plant, a battery, a flexible electric load, an electric and a gas boiler and a s
 one shared, congested connection. Prints one row per case with build, joint solve, stand-alone
 solve and total seconds and the process's peak memory; with ``--coalitions`` also the mean time of
 a coalition re-solve on one built model (12 companies, one day, random coalitions); with
+``--park 1 --park-start 2024-06-29 --unit-commitment``: a summer week, its units on or off;
 ``--rolling N`` a year of daily 36-hour windows for N companies on the same built model
 (``--rolling-commit 1 --rolling-days 7``: a week committed hour by hour); ``--capacity-tariff
 40`` charges the connection's monthly import peak (running-peak columns); with ``--park 1 4``
@@ -179,13 +180,15 @@ def _one_way(run: Run) -> str:
     return f"{len(run.integral)} {run.bounds.method} {100 * run.bounds.gap:.4f}"
 
 
-def park(weeks: int) -> None:
+def park(weeks: int, *, start: str | None = None, unit_commitment: bool = False) -> None:
     """The energy park, whose renewables sell at the coal benchmark, above the valley tariff:
-    where binaries bind, with how they were solved."""
+    where binaries bind, with how they were solved; ``unit_commitment``: its converters with a
+    minimum load on or off (binaries) instead of the relaxation."""
     from clusterhub.examples import load_example
 
     started = time.perf_counter()
-    result = compare(load_example("energy-park"), options=DispatchOptions(steps=168 * weeks))
+    options = DispatchOptions(start=start or 0, steps=168 * weeks, unit_commitment=unit_commitment)
+    result = compare(load_example("energy-park"), options=options)
     total = time.perf_counter() - started
     for name, run in (("joint", result.joint), ("alone", result.standalone)):
         print(
@@ -194,7 +197,12 @@ def park(weeks: int) -> None:
             f"(bounds {run.lower_bound_eur or 0:,.0f} .. {run.upper_bound_eur or 0:,.0f} EUR), "
             f"solve {run.solve_seconds:.1f} s"
         )
-    print(f"energy-park {weeks} week(s): {total:.1f} s in all (gather, build, both solves)")
+    how = "units on/off" if unit_commitment else "units relaxed"
+    print(
+        f"energy-park {weeks} week(s) from {start or 'the start'}, {how}: {total:.1f} s in all "
+        f"(gather, build, both solves); joint {result.joint.total_cost_eur:,.0f} EUR, alone "
+        f"{result.standalone.total_cost_eur:,.0f} EUR"
+    )
 
 
 def tariffed(cluster: Cluster, eur_per_kw_year: float) -> Cluster:
@@ -237,6 +245,12 @@ def main() -> None:
         metavar="EUR_PER_KW_YEAR",
         help="a monthly capacity tariff on the synthetic clusters' connection (running peaks)",
     )
+    parser.add_argument("--park-start", metavar="DATE", help="the energy park's first day")
+    parser.add_argument(
+        "--unit-commitment",
+        action="store_true",
+        help="the energy park's converters with a minimum load on or off (binaries)",
+    )
     args = parser.parse_args()
     # one small case first, untimed: imports and first-use costs (pvlib, linopy, HiGHS) are
     # paid once per process and would otherwise land on the first row
@@ -263,7 +277,7 @@ def main() -> None:
                 f"{peak_mib():>9.0f} {solver.method:>8}  {_one_way(joint)} / {_one_way(alone)}"
             )
     for weeks in args.park or []:
-        park(weeks)
+        park(weeks, start=args.park_start, unit_commitment=args.unit_commitment)
     if args.rolling:
         cluster = synthetic(args.rolling, "1h", 8760)
         started = time.perf_counter()
