@@ -242,8 +242,8 @@ def test_the_tariff_round_trips_and_bad_values_are_refused() -> None:
         assert f"connections[0].{field}" in str(caught.value)
 
 
-def test_peak_is_public() -> None:
-    assert Peak.__name__ == "Peak"
+def test_the_peaks_are_the_public_peak_type() -> None:
+    assert all(isinstance(p, Peak) for p in compare(_diverse()).joint.peaks)
 
 
 def test_the_bundled_copy_for_the_other_faces_is_this_case() -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import highspy
@@ -111,8 +111,14 @@ class OneWay:
         self._check()
         relaxed = self._solution(started)
         committed = self.committed & (ub > 0)
-        if committed.any():
-            return self._branch(integral | committed, relaxed, lb, ub, started)
+        if committed.any():  # unit commitment: every binary, unless the relaxation has them
+            wanted = integral | committed
+            values = relaxed.columns[wanted]
+            if np.all(np.abs(values - np.round(values)) <= 1e-9):
+                at = np.flatnonzero(wanted).astype(np.int32)
+                return replace(relaxed, integral=at, bounds=Bounds(
+                    "branch-and-bound", relaxed.objective, relaxed.objective))  # fmt: skip
+            return self._branch(wanted, lb, ub, started=started, lower=relaxed.objective)
         if not integral.any():
             return relaxed
         where = integral[self.binary]
@@ -131,75 +137,41 @@ class OneWay:
         if rounded.bounds.gap <= self.gap:
             return rounded
         # branch and bound, from the rounded schedule
-        self._set_integrality(integral)
-        h.setOptionValue("mip_rel_gap", self.gap)
-        start = highspy.HighsSolution()
-        start.col_value = rounded.columns.tolist()
-        start.value_valid = True
-        h.setSolution(start)
-        h.run()
-        self._check()
-        info = h.getInfo()
-        columns = np.asarray(h.getSolution().col_value, dtype=float)
-        self._set_integrality(np.zeros(self.count, dtype=bool))
-        best = self._fixed(
-            chosen,
-            columns[chosen] > 0.5,
-            lb,
-            ub,
-            started=started,
-            method="branch-and-bound",
-            lower=lower,
-        )
-        proven = max(lower, float(info.mip_dual_bound))
-        return Solution(
-            objective=best.objective,
-            columns=best.columns,
-            rows=best.rows,
-            duals=best.duals,
-            seconds=best.seconds,
-            integral=chosen,
-            bounds=Bounds("branch-and-bound", min(proven, best.objective), best.objective),
-        )
+        return self._branch(integral, lb, ub, started=started, lower=lower, start=rounded)
 
     def _branch(
         self,
         integral: np.ndarray,
-        relaxed: Solution,
         lb: np.ndarray,
         ub: np.ndarray,
+        *,
         started: float,
+        lower: float,
+        start: Solution | None = None,
     ) -> Solution:
-        """Unit commitment asked for: HiGHS's branch and bound on every binary (the units'
-        on/off and the meters'), then the linear program with them fixed, for its duals."""
+        """HiGHS's branch and bound on the ``integral`` columns (the meters' binaries, and the
+        units' on/off when unit commitment was asked for), from ``start`` if given, then the
+        linear program with them fixed where it put them, for its duals."""
         h = self.highs
         chosen = np.flatnonzero(integral).astype(np.int32)
-        lower = relaxed.objective
-        if np.all(np.abs(relaxed.columns[chosen] - np.round(relaxed.columns[chosen])) <= 1e-9):
-            best = relaxed  # the relaxation is integral already: it is the optimum
-            proven = relaxed.objective
-        else:
-            self._set_integrality(integral)
-            h.setOptionValue("mip_rel_gap", self.gap)
-            h.run()
-            self._check()
-            proven = max(lower, float(h.getInfo().mip_dual_bound))
-            values = np.asarray(h.getSolution().col_value, dtype=float)
-            self._set_integrality(np.zeros(self.count, dtype=bool))
-            at = np.round(values[chosen])
-            h.changeColsBounds(len(chosen), chosen, at, at)
-            h.run()
-            self._check()
-            best = self._solution(started)
-            h.changeColsBounds(len(chosen), chosen, lb[chosen], ub[chosen])
-        return Solution(
-            objective=best.objective,
-            columns=best.columns,
-            rows=best.rows,
-            duals=best.duals,
-            seconds=time.perf_counter() - started,
-            integral=chosen,
-            bounds=Bounds("branch-and-bound", min(proven, best.objective), best.objective),
+        self._set_integrality(integral)
+        h.setOptionValue("mip_rel_gap", self.gap)
+        if start is not None:
+            incumbent = highspy.HighsSolution()
+            incumbent.col_value = start.columns.tolist()
+            incumbent.value_valid = True
+            h.setSolution(incumbent)
+        h.run()
+        self._check()
+        proven = max(lower, float(h.getInfo().mip_dual_bound))
+        columns = np.asarray(h.getSolution().col_value, dtype=float)
+        self._set_integrality(np.zeros(self.count, dtype=bool))
+        best = self._fixed(
+            chosen, columns[chosen] > 0.5, lb, ub, started=started, method="branch-and-bound",
+            lower=lower,
+        )  # fmt: skip
+        return replace(
+            best, bounds=Bounds("branch-and-bound", min(proven, best.objective), best.objective)
         )
 
     def _fixed(

@@ -73,12 +73,7 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
         }
     ).transpose("connection", "time")
     peaks = _peaks(data, v)
-    capacity_charges = sum(
-        float(np.sum(solver.cost[c] * run.columns[c]))
-        for name in PEAK_COLUMNS
-        if name in solver.built.model.variables
-        for c in (solver.columns(name),)
-    )
+    capacity_charges = sum(_column_cost(solver, run, name) for name in PEAK_COLUMNS)
     starts = _column_cost(solver, run, "converter-start")
     return DispatchResult(
         total_cost_eur=run.objective,

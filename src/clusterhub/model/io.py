@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +58,24 @@ def read_participant(path: str | os.PathLike[str]) -> Participant:
 
 
 # --- series files ------------------------------------------------------------------------------
-def _file_refs(data: Any, loc: Loc = ()) -> list[tuple[Loc, str, str]]:
-    """(loc, file, column) of every ``{file: ..., column: ...}`` mapping in a raw document."""
-    refs: list[tuple[Loc, str, str]] = []
+def _mappings(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Mapping[str, Any]]]:
+    """Every mapping in a raw document, with where it is."""
     if isinstance(data, Mapping):
-        if isinstance(data.get("file"), str) and isinstance(data.get("column"), str):
-            refs.append((loc, data["file"], data["column"]))
+        yield loc, data
         for key, value in data.items():
-            refs += _file_refs(value, (*loc, key))
+            yield from _mappings(value, (*loc, key))
     elif isinstance(data, list):
         for i, value in enumerate(data):
-            refs += _file_refs(value, (*loc, i))
-    return refs
+            yield from _mappings(value, (*loc, i))
+
+
+def _file_refs(data: Any) -> list[tuple[Loc, str, str]]:
+    """(loc, file, column) of every ``{file: ..., column: ...}`` mapping in a raw document."""
+    return [
+        (loc, m["file"], m["column"])
+        for loc, m in _mappings(data)
+        if isinstance(m.get("file"), str) and isinstance(m.get("column"), str)
+    ]
 
 
 def _read_series_files(
@@ -127,19 +133,13 @@ def _read_series_files(
     return tables, problems
 
 
-def _weather_refs(data: Any, loc: Loc = ()) -> list[tuple[Loc, str, str]]:
+def _weather_refs(data: Any) -> list[tuple[Loc, str, str]]:
     """(loc, file, format) of every ``{file: ..., format: epw | tmy3 | pvgis}`` mapping."""
-    refs: list[tuple[Loc, str, str]] = []
-    if isinstance(data, Mapping):
-        name, fmt = data.get("file"), data.get("format")
-        if isinstance(name, str) and fmt in FORMATS and "column" not in data:
-            refs.append((loc, name, str(fmt)))
-        for key, value in data.items():
-            refs += _weather_refs(value, (*loc, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            refs += _weather_refs(value, (*loc, i))
-    return refs
+    return [
+        (loc, m["file"], str(m["format"]))
+        for loc, m in _mappings(data)
+        if isinstance(m.get("file"), str) and m.get("format") in FORMATS and "column" not in m
+    ]
 
 
 def _read_weather_files(
