@@ -44,6 +44,25 @@ def test_optimize_prints_the_saving_and_writes_json(tmp_path: Path) -> None:
     assert payload["saving_eur"] >= 0
 
 
+def test_optimize_says_where_the_saving_comes_from(tmp_path: Path) -> None:
+    out = tmp_path / "causes.json"
+    result = runner.invoke(
+        app,
+        ["optimize", "harbour", "--start", "2024-06-08", "--hours", "24", "--causes",
+         "--json", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "where the saving comes from" in result.output
+    assert "lines between members" in result.output
+    payload = json.loads(out.read_text())
+    split = payload["saving_by_cause_eur"]
+    assert set(split) >= {"netting", "congestion relief", "converter sharing"}
+    assert sum(split.values()) == pytest.approx(payload["saving_eur"], rel=1e-6)
+    parts = payload["saving_by_cost_part_eur"]
+    assert sum(parts.values()) == pytest.approx(payload["saving_eur"], rel=1e-6)
+    assert payload["saving_pct_of_bills"] == pytest.approx(payload["saving_pct"])  # no producer
+
+
 def test_optimize_rolling_reports_regret(tmp_path: Path) -> None:
     out = tmp_path / "rolling.json"
     result = runner.invoke(

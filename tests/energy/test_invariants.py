@@ -51,6 +51,8 @@ def _residual(data: DispatchData, d: xr.Dataset) -> xr.DataArray:
         + _by_node(d.market_buy, data.purchases.node, nodes)
         - _by_node(d.market_sell, data.sales.node, nodes)
         + _by_node(d.grid_draw, data.draws.node, nodes)
+        + _by_node(d.agreement_in - d.agreement_surplus, data.agreements.buyer_node, nodes)
+        + _by_node(d.agreement_shortfall - d.agreement_out, data.agreements.seller_node, nodes)
     )
     return supply - _by_node(dem.profile_mw, dem.node, nodes)
 

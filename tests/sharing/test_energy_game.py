@@ -70,12 +70,14 @@ def test_every_rule_shares_the_saving_and_its_certificate_is_right(
         assert result.certificate.stable  # harbour's core is not empty
 
 
-def test_the_membership_milp_finds_the_worst_coalition(energy: EnergyGame) -> None:
+def _milp_agrees_with_enumeration(energy: EnergyGame, *, seed: int, trials: int) -> None:
+    """The MILP's worst coalition has the largest excess enumeration finds, for a zero
+    allocation and random ones."""
     game = CachedGame(energy)
     enumeration = Enumeration(game)
     milp = energy.separation(game)
-    rng = np.random.default_rng(5)
-    for trial in range(5):
+    rng = np.random.default_rng(seed)
+    for trial in range(trials):
         x = rng.dirichlet(np.ones(game.n)) * game.total if trial else np.zeros(game.n)
         exact = enumeration.search(x, floor=-np.inf, skip=[], span=None, quick=False, limit=1)
         found = milp.search(x, floor=-np.inf, skip=[], span=None, quick=False, limit=1)
@@ -84,6 +86,13 @@ def test_the_membership_milp_finds_the_worst_coalition(energy: EnergyGame) -> No
         assert game.value(found.found[0]) - sum(
             x[i] for i in range(game.n) if found.found[0] >> i & 1
         ) == pytest.approx(exact.excess[0], rel=1e-6, abs=1e-3)
+
+
+def test_the_membership_milp_finds_the_worst_coalition(energy: EnergyGame) -> None:
+    _milp_agrees_with_enumeration(energy, seed=5, trials=5)
+    game = CachedGame(energy)
+    enumeration = Enumeration(game)
+    milp = energy.separation(game)
     # with a floor above the worst excess, the MILP proves that nothing is left
     x = np.zeros(game.n)
     top = enumeration.search(x, floor=-np.inf, skip=[], span=None, quick=False, limit=1).excess[0]
@@ -115,3 +124,14 @@ def test_a_rule_after_another_says_what_it_reused(energy: EnergyGame) -> None:
     assert reused == nucleolus.diagnostics["coalitions_used"]
     assert nucleolus.coalitions == f"0 ({reused} reused)"
     assert nucleolus.as_dict()["diagnostics"]["coalitions_reused"] == reused  # type: ignore[index]
+
+
+def test_the_membership_milp_knows_agreements() -> None:
+    # an agreement delivers at its price only when one party is in the coalition and the other
+    # is not; the MILP states that with the two parties' binaries and must agree with brute force
+    from pathlib import Path
+
+    from clusterhub.model import read_cluster
+
+    cluster = read_cluster(Path(__file__).parents[1] / "data" / "energy" / "agreements-game.yaml")
+    _milp_agrees_with_enumeration(EnergyGame(cluster), seed=7, trials=6)

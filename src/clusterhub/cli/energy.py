@@ -67,7 +67,9 @@ def window_options(cluster: Cluster, start: str | None, hours: float | None) -> 
     return DispatchOptions(start=first, steps=steps)
 
 
-def run_comparison(cluster: Cluster, options: DispatchOptions) -> CollaborationResult:
+def run_comparison(
+    cluster: Cluster, options: DispatchOptions, *, causes: bool = False
+) -> CollaborationResult:
     """Build and solve with a live status line naming the engine's stage: a year of a large
     cluster takes a while."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -78,7 +80,7 @@ def run_comparison(cluster: Cluster, options: DispatchOptions) -> CollaborationR
             progress.update(task, description=f"{cluster.name}: {stage}", completed=fraction)
 
         started = clock.perf_counter()
-        result = compare(cluster, options=options, progress=tell)
+        result = compare(cluster, options=options, progress=tell, causes=causes)
         progress.console.print(f"[dim]solved in {clock.perf_counter() - started:.1f} s[/dim]")
     return result
 
@@ -111,6 +113,9 @@ def collaboration_payload(
         "standalone_total_eur": result.standalone.total_cost_eur,
         "saving_eur": result.saving_eur,
         "saving_pct": result.saving_pct,
+        "saving_pct_of_bills": result.saving_pct_of_bills,
+        "saving_by_cost_part_eur": result.saving_by_cost_part_eur,
+        "saving_by_cause_eur": result.saving_by_cause_eur,
         "emissions_t": joint.emissions_t,
         "standalone_emissions_t": result.standalone.emissions_t,
         "congested_hours": joint.congested_hours,
@@ -155,6 +160,11 @@ def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
         "",
         f"[green]{result.saving_eur:,.0f} ({result.saving_pct:.1f}%)[/green]",
     )
+    table.add_row(
+        "[green]of the paying members' bills[/green]",
+        f"{result.paying_cost_eur:,.0f}",
+        f"[green]{result.saving_pct_of_bills:.1f}%[/green]",
+    )
     table.add_section()
     parts = ", ".join(f"{k} {v:,.0f}" for k, v in joint.cost_parts_eur.items())
     table.add_row("cost parts", "", parts)
@@ -169,6 +179,27 @@ def collaboration_table(cluster: Cluster, result: CollaborationResult) -> Table:
         table.add_row("converters on/off", "", COMMITMENT[joint.unit_commitment])
     if alone.peaks or joint.peaks:
         table.add_row("capacity-tariff peaks", peak_line(alone), peak_line(joint))
+    return table
+
+
+def cause_table(result: CollaborationResult) -> Table:
+    """The saving by cause and by cost part, side by side: which decisions made it, and
+    what got cheaper."""
+    table = Table(title="where the saving comes from", title_justify="left")
+    table.add_column("cause")
+    table.add_column("EUR", justify="right")
+    table.add_column("cost part")
+    table.add_column("EUR", justify="right")
+    causes = list((result.saving_by_cause_eur or {}).items())
+    parts = list(result.saving_by_cost_part_eur.items())
+    for row in range(max(len(causes), len(parts))):
+        cause, part = causes[row : row + 1], parts[row : row + 1]
+        table.add_row(
+            cause[0][0] if cause else "",
+            f"{cause[0][1]:,.0f}" if cause else "",
+            part[0][0] if part else "",
+            f"{part[0][1]:,.0f}" if part else "",
+        )
     return table
 
 

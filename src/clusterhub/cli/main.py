@@ -137,11 +137,20 @@ def optimize(
             "and down times exact; a mixed-integer program); default: the linear relaxation"
         ),
     ] = False,
+    causes: Annotated[
+        bool,
+        typer.Option(
+            help="split the saving by cause (netting, congestion relief, shared storage, "
+            "converter sharing, demand response, renewables, lines between members): up to "
+            "64 more joint runs"
+        ),
+    ] = False,
     json: JsonOption = None,
 ) -> None:
     """Joint dispatch of the whole cluster against every participant alone: the saving; with
     --rolling also the cost of operating day by day on forecasts (regret)."""
     from clusterhub.cli.energy import (
+        cause_table,
         collaboration_payload,
         collaboration_table,
         rolling_payload,
@@ -154,8 +163,10 @@ def optimize(
 
     cluster = cluster_from(file)
     options = replace(window_options(cluster, start, hours), unit_commitment=unit_commitment)
-    result = run_comparison(cluster, options)
+    result = run_comparison(cluster, options, causes=causes)
     console.print(collaboration_table(cluster, result))
+    if causes:
+        console.print(cause_table(result))
     payload = collaboration_payload(cluster, options, result)
     if rolling:
         outcome = run_rolling(

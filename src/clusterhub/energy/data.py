@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from clusterhub.errors import ModelError
-from clusterhub.model import Cluster, Converter, Demand, Generator, Storage
+from clusterhub.model import Agreement, Cluster, Converter, Demand, Generator, Storage
 
 __all__ = ["DispatchData", "gather", "node_ends"]
 
@@ -51,6 +51,10 @@ class DispatchData:
     draws: xr.Dataset  # dim draw: a site's electricity from its connection
     contracts: xr.Dataset  # dim contract: (participant, connection)
     connections: xr.Dataset  # dim connection
+    #: dim agreement: seller, buyer, their nodes, the line ("" for none) and the share of what is
+    #: sent that arrives, price EUR/MWh, the generator of a pay-as-produced
+    #: one ("" for none) and its share, volume_mw and active (1 inside its dates) over time
+    agreements: xr.Dataset
 
     _TIMED = (
         "generators",
@@ -61,7 +65,42 @@ class DispatchData:
         "sales",
         "contracts",
         "connections",
+        "agreements",
     )
+
+    @property
+    def agreement_sellers(self) -> xr.Dataset:
+        """The agreements with their seller as ``participant``: who owns the delivery out."""
+        return self.agreements.assign(participant=self.agreements.seller)
+
+    @property
+    def agreement_buyers(self) -> xr.Dataset:
+        """The agreements with their buyer as ``participant``: who owns the delivery in."""
+        return self.agreements.assign(participant=self.agreements.buyer)
+
+    def agreement_curtailable(self) -> xr.DataArray:
+        """Whether each agreement is a share of a curtailable plant (what the buyer cannot take
+        of it, the plant does not produce)."""
+        g = self.generators
+        curtailable = dict(zip(g.generator.values, g.curtailable.values, strict=True))
+        return xr.DataArray(
+            np.array([bool(curtailable.get(a, False)) for a in self.agreements.asset.values],
+                     dtype=bool),
+            coords={"agreement": self.agreements.agreement},
+        )  # fmt: skip
+
+    def agreement_delivery(self) -> xr.DataArray:
+        """MW each agreement delivers in each step: its share of the generator's available
+        output (the forecast's, in a rolling window) or its volume, inside its dates."""
+        a = self.agreements
+        names = list(self.generators.generator.values)
+        at = np.array([names.index(g) if g else -1 for g in a.asset.values], dtype=int)
+        available = self.generators.available_mw.transpose("generator", "time").values
+        produced = np.zeros((len(at), len(self.time)))
+        paid = at >= 0
+        produced[paid] = available[at[paid]]
+        delivery = (a.share.values[:, None] * produced + a.volume_mw.values) * a.active.values
+        return xr.DataArray(delivery, coords={"agreement": a.agreement, "time": self.time})
 
     def window(self, start: int, steps: int) -> DispatchData:
         """Steps ``start .. start+steps`` of this data (positions relative to its first step).
@@ -98,6 +137,43 @@ class DispatchData:
             dataset, field = key.split("_", 1)
             changes[dataset] = changes.get(dataset, getattr(self, dataset)).assign({field: array})
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _agreement_arrays(
+    rows: list[tuple[Agreement, str, str, float]],
+    time: pd.DatetimeIndex,
+    volume: np.ndarray,
+    active: np.ndarray,
+) -> xr.Dataset:
+    """The agreements as arrays; ``rows`` hold each with its seller's and buyer's node and the
+    share of what the seller sends that the buyer receives (a line's losses)."""
+    return xr.Dataset(
+        {
+            "seller": ("agreement", _text([r[0].seller for r in rows])),
+            "buyer": ("agreement", _text([r[0].buyer for r in rows])),
+            "seller_node": ("agreement", _text([r[1] for r in rows])),
+            "buyer_node": ("agreement", _text([r[2] for r in rows])),
+            "efficiency": ("agreement", np.array([r[3] for r in rows], dtype=float)),
+            "price": ("agreement", np.array([r[0].price_eur_per_mwh for r in rows], dtype=float)),
+            "asset": ("agreement", _text([r[0].asset or "" for r in rows])),
+            "link": ("agreement", _text([r[0].link or "" for r in rows])),
+            "share": ("agreement", np.array([r[0].share for r in rows], dtype=float)),
+            "volume_mw": (("agreement", "time"), volume),
+            "active": (("agreement", "time"), active),
+        },
+        coords={"agreement": _text([r[0].id for r in rows]), "time": time},
+    )
+
+
+def _active(agreement: Agreement, time: pd.DatetimeIndex) -> np.ndarray:
+    """1 in the steps inside the agreement's dates (local calendar days), else 0."""
+    days = time.tz_localize(None).normalize() if time.tz is not None else time.normalize()
+    inside = np.ones(len(time), dtype=bool)
+    if agreement.start is not None:
+        inside &= days >= pd.Timestamp(agreement.start)
+    if agreement.end is not None:
+        inside &= days < pd.Timestamp(agreement.end)
+    return inside.astype(float)
 
 
 def _series(cluster: Cluster, series: object, window: slice) -> np.ndarray:
@@ -485,6 +561,34 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         },
         coords={"sale": _text([s[0] for s in sell]), "time": time},
     )
+    # Agreements: between two sites behind the same connection, or over a line
+    lines = {k.id: k for k in cluster.links}
+    agreement_rows = []
+    for agreement in cluster.agreements:
+        seller_site, buyer_site = cluster.delivery_sites(agreement)
+        line = lines.get(agreement.link or "")
+        delivered = line.carrier if line else grid_carrier[str(site_connection[str(seller_site)])]
+        agreement_rows.append(
+            (
+                agreement,
+                _node(str(seller_site), delivered),
+                _node(str(buyer_site), delivered),
+                1.0 - line.loss_fraction if line else 1.0,
+            )
+        )
+        nodes.update(agreement_rows[-1][1:3])
+    agreements = _agreement_arrays(
+        agreement_rows,
+        time,
+        _stack(
+            [
+                np.zeros(n) if a.volume_mw is None else np.clip(values(a.volume_mw), 0, None)
+                for a, *_ in agreement_rows
+            ],
+            n,
+        ),
+        _stack([_active(a, time) for a, *_ in agreement_rows], n),
+    )
     ordered = tuple(sorted(nodes))
     return DispatchData(
         time=time,
@@ -504,4 +608,5 @@ def gather(cluster: Cluster, *, start: int = 0, steps: int | None = None) -> Dis
         draws=draws,
         contracts=contracts,
         connections=connections,
+        agreements=agreements,
     )

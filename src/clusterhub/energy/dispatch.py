@@ -10,6 +10,7 @@ import time as clock
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusterhub.energy.causes import saving_by_cause
 from clusterhub.energy.data import gather
 from clusterhub.energy.kinds import Progress
 from clusterhub.energy.model import LOST_LOAD_EUR_PER_MWH, build
@@ -65,6 +66,10 @@ class DispatchOptions:
         return window_steps(cluster, self.start, self.steps)
 
 
+#: What ``compare(causes=True)`` tells its ``progress`` while it splits the saving.
+CAUSE_STAGE = "splitting the saving by cause"
+
+
 def _silent(stage: str, fraction: float) -> None:
     """A ``Progress`` that tells no one."""
 
@@ -94,13 +99,19 @@ def optimize(cluster: Cluster, *, options: DispatchOptions | None = None) -> Dis
 
 
 def compare(
-    cluster: Cluster, *, options: DispatchOptions | None = None, progress: Progress | None = None
+    cluster: Cluster,
+    *,
+    options: DispatchOptions | None = None,
+    progress: Progress | None = None,
+    causes: bool = False,
 ) -> CollaborationResult:
-    """Joint and stand-alone dispatch from one built model, and the saving between them.
+    """Joint and stand-alone dispatch from one built model, and the saving between them;
+    with ``causes``, the saving split by cause as well (``causes.saving_by_cause``: 2^k more
+    joint runs on the same model, k up to 6).
 
-    ``progress`` is told each of ``STAGES`` as it starts; the comparison is done when this
-    returns. Why here and not in each face: the command line, the dashboard and the service
-    all show this comparison, and one door stages it for all of them.
+    ``progress`` is told each of ``STAGES`` as it starts (and the split's share of its runs);
+    the comparison is done when this returns. Why here and not in each face: the command line,
+    the dashboard and the service all show this comparison, and one door stages it for all.
     """
     tell = progress or _silent
     started = clock.perf_counter()
@@ -109,5 +120,16 @@ def compare(
     tell(*STAGES[2])
     joint = summarize_run(solver, solver.joint())
     tell(*STAGES[3])
-    alone = summarize_run(solver, solver.standalone())
-    return CollaborationResult(joint=joint, standalone=alone, build_seconds=build_seconds)
+    alone_run = solver.standalone()
+    alone = summarize_run(solver, alone_run)
+    split = None
+    if causes:
+        tell(CAUSE_STAGE, 0.95)
+
+        def runs(done: int, total: int) -> None:
+            tell(CAUSE_STAGE, 0.95 + 0.05 * done / total)
+
+        split = saving_by_cause(solver, alone_run, progress=runs)
+    return CollaborationResult(
+        joint=joint, standalone=alone, build_seconds=build_seconds, saving_by_cause_eur=split
+    )

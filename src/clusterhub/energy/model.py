@@ -124,6 +124,28 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
         # starts in the last D steps <= 1 - on D steps ago (before the horizon: as it was)
         "converter-min-down": (1.0 - was_on).where(steps_from_start < c.min_down_steps, 1.0),
     }
+    # an agreement's delivery is fixed (what the buyer receives: what the seller sends less a
+    # line's losses, paid as received); the slacks keep a party that cannot deliver or take it
+    # alone feasible, at the lost-load penalty; but what a buyer cannot take of a share of a
+    # curtailable plant is curtailed at the plant, at no cost (still paid: a pay-as-produced
+    # agreement pays the deemed output)
+    sent = data.agreement_delivery()
+    efficiency = data.agreements.efficiency
+    received = sent * efficiency
+    price = data.agreements.price * dt * xr.ones_like(sent)
+    penalty = lost_load_eur_per_mwh * dt * xr.ones_like(sent)
+    bounds |= {
+        "agreement-out": (sent, sent),
+        "agreement-in": (received, received),
+        "agreement-shortfall": (0.0 * sent, sent),
+        "agreement-surplus": (0.0 * received, received),
+    }
+    costs |= {
+        "agreement-out": -price * efficiency,
+        "agreement-in": price,
+        "agreement-shortfall": penalty,
+        "agreement-surplus": penalty.where(~data.agreement_curtailable(), 0.0),
+    }
     peak_bounds, peak_costs, peak_rhs = _peak_parameters(data)
     bounds |= peak_bounds
     costs |= peak_costs
@@ -144,6 +166,11 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
         }
     )
     return Parameters(bounds=bounds, costs=costs, rhs=rhs, meters=meter.meters(data, bounds))
+
+
+#: A power purchase agreement's columns: the delivery out of the seller's node and into the
+#: buyer's (equal, fixed), and the slacks of a party alone that cannot deliver or take it.
+AGREEMENT_COLUMNS = ("agreement-out", "agreement-in", "agreement-shortfall", "agreement-surplus")
 
 
 #: The sides of a meter a capacity tariff can charge: (side, rate in the data, the pool's flow,
@@ -234,6 +261,7 @@ def build(
     link = bounded("link-flow")
     own_import = bounded("contract-import")
     own_export = bounded("contract-export")
+    agreed = {name: bounded(name) for name in AGREEMENT_COLUMNS}
     buy = m.add_variables(
         lower=0, coords=[data.purchases.indexes["purchase"], time], name="market-buy"
     )
@@ -268,6 +296,16 @@ def build(
             _by_node(1 * buy, data.purchases.node, data.nodes),
             _by_node(-1 * sell, data.sales.node, data.nodes),
             _by_node(1 * draw, data.draws.node, data.nodes),
+            _by_node(
+                agreed["agreement-shortfall"] - agreed["agreement-out"],
+                data.agreements.seller_node,
+                data.nodes,
+            ),
+            _by_node(
+                agreed["agreement-in"] - agreed["agreement-surplus"],
+                data.agreements.buyer_node,
+                data.nodes,
+            ),
         ],
         cls=linopy.LinearExpression,
     )

@@ -112,11 +112,39 @@ class DispatchResult:
 
 @dataclass(frozen=True)
 class CollaborationResult:
-    """Joint against stand-alone: what collaborating is worth over the window."""
+    """Joint against stand-alone: what collaborating is worth over the window.
+
+    ``saving_by_cause_eur`` (asked for: ``compare(causes=True)``) splits the saving by the
+    decisions members take differently together (``causes``: netting, congestion relief,
+    shared storage, converter sharing, demand response, renewables, lines between members);
+    ``saving_by_cost_part_eur`` by what got cheaper (energy, network, capacity, carbon ...).
+    Both add up to ``saving_eur``."""
 
     joint: DispatchResult
     standalone: DispatchResult
     build_seconds: float
+    saving_by_cause_eur: dict[str, float] | None = None
+
+    @property
+    def saving_by_cost_part_eur(self) -> dict[str, float]:
+        alone = self.standalone.cost_parts_eur
+        return {
+            part: alone.get(part, 0.0) - cost for part, cost in self.joint.cost_parts_eur.items()
+        }
+
+    @property
+    def paying_cost_eur(self) -> float:
+        """What the members that pay alone (a positive stand-alone cost) pay: their bills,
+        without what a producer among them earns."""
+        return sum(max(cost, 0.0) for cost in self.standalone.cost_by_participant_eur.values())
+
+    @property
+    def saving_pct_of_bills(self) -> float:
+        """The saving against the paying members' bills alone, as clusters report it ("10% off
+        the companies' electricity cost"); ``saving_pct`` is against the cluster's net cost,
+        which a producer's revenue lowers."""
+        base = self.paying_cost_eur
+        return 100.0 * self.saving_eur / base if base else 0.0
 
     @property
     def standalone_cost_eur(self) -> dict[str, float]:
@@ -144,7 +172,8 @@ def tidy(dispatch: xr.Dataset) -> pd.DataFrame:
         if not array.size:
             continue
         dimension = next(d for d in array.dims if d != "time")
-        owner = f"{dimension}_participant"
+        # the owner's coordinate: <item>_participant, or its role (an agreement's seller, buyer)
+        owner = str(array.attrs.get("owner", f"{dimension}_participant"))
         participant = (
             array[owner].values if owner in array.coords else np.full(array.sizes[dimension], None)
         )

@@ -19,7 +19,7 @@ import xarray as xr
 from clusterhub.energy import highs as backend
 from clusterhub.energy import meters as meter
 from clusterhub.energy.data import DispatchData
-from clusterhub.energy.model import Built, Parameters
+from clusterhub.energy.model import AGREEMENT_COLUMNS, Built, Parameters
 from clusterhub.energy.oneway import Bounds, OneWay
 from clusterhub.energy.variables import OWNED
 from clusterhub.errors import InputError, SolveError
@@ -171,6 +171,37 @@ class Solver:
             if links.sizes.get("link")
             else np.zeros((0, 0), dtype=int)
         )
+        agreements = data.agreements
+        #: each agreement's seller and buyer, and all its columns (``model.AGREEMENT_COLUMNS``)
+        self.agreement_ends = (
+            np.array([index[p] for p in agreements.seller.values], dtype=int),
+            np.array([index[p] for p in agreements.buyer.values], dtype=int),
+        )
+        self.agreement_columns = (
+            np.hstack(
+                [
+                    self.column_positions(n).transpose("agreement", "time").values
+                    for n in AGREEMENT_COLUMNS
+                ]
+            )
+            if agreements.sizes.get("agreement")
+            else np.zeros((0, 0), dtype=int)
+        )
+        # the agreements behind a connection: the buyer's and the seller's contract, and the
+        # columns of what the buyer receives and the seller sends, (agreement, time)
+        contract_of = dict(zip(data.draws.node.values, data.draws.contract.values, strict=True))
+        contracts = list(data.contracts.contract.values)
+        behind = np.flatnonzero(agreements.link.values == "")
+        buyers, sellers = (
+            agreements.buyer_node.values[behind],
+            agreements.seller_node.values[behind],
+        )
+        self.agreement_contracts = (
+            np.array([contracts.index(contract_of[n]) for n in buyers], dtype=int),
+            np.array([contracts.index(contract_of[n]) for n in sellers], dtype=int),
+            self.column_positions("agreement-in").transpose("agreement", "time").values[behind],
+            self.column_positions("agreement-out").transpose("agreement", "time").values[behind],
+        )
 
     # --- positions of labelled blocks -----------------------------------------------------------
     def column_positions(self, name: str) -> xr.DataArray:
@@ -227,23 +258,41 @@ class Solver:
         return self.coalition(self.participants, fixed=fixed)
 
     def coalition(
-        self, members: Iterable[str], *, fixed: tuple[np.ndarray, np.ndarray] | None = None
+        self,
+        members: Iterable[str],
+        *,
+        fixed: tuple[np.ndarray, np.ndarray] | None = None,
+        within: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        own_limits: bool = False,
     ) -> Run:
-        """Only ``members`` exist and act together; everyone else's columns and loads are zero."""
+        """Only ``members`` exist and act together; everyone else's columns and loads are zero.
+        ``own_limits`` keeps each member's flow through the pool within its own contract (they
+        may still net their flows, but none uses capacity another contracted). ``within`` holds
+        columns between a lower and an upper value (a schedule, with room for its tolerances)."""
         member = np.isin(np.array(self.participants), list(members))
         lb, ub = self.lb.copy(), self.ub.copy()
-        if fixed is not None:
-            lb[fixed[0]] = fixed[1]
-            ub[fixed[0]] = fixed[1]
         absent = (self.col_owner >= 0) & ~member[np.maximum(self.col_owner, 0)]
         lb[absent] = 0.0
         ub[absent] = 0.0
         ub[self.own_contract_columns] = 0.0  # members trade through the pool, not alone
         self._close_links(lb, ub, member)
+        # an agreement between two members is a payment between them: it moves nothing
+        seller, buyer = self.agreement_ends
+        internal = self.agreement_columns[member[seller] & member[buyer]].ravel()
+        lb[internal] = 0.0
+        ub[internal] = 0.0
+        if fixed is not None:  # last: a schedule may hold an agreement's delivery
+            lb[fixed[0]] = fixed[1]
+            ub[fixed[0]] = fixed[1]
+        if within is not None:
+            lb[within[0]] = within[1]
+            ub[within[0]] = within[2]
         row_lower, row_upper = self.row_lower.copy(), self.row_upper.copy()
         gone = (self.row_owner >= 0) & ~member[np.maximum(self.row_owner, 0)]
         row_lower[gone] = 0.0
         row_upper[gone] = 0.0
+        if own_limits:
+            self._own_limits(lb, ub)
         contract_member = member[self.contract_owner]
         for rows, share, amount in self.limits.values():
             total = np.zeros(rows.shape)
@@ -346,6 +395,24 @@ class Solver:
         return dict(zip(self.participants, totals.tolist(), strict=True))
 
     # --- internals ------------------------------------------------------------------------------
+    def _own_limits(self, lb: np.ndarray, ub: np.ndarray) -> None:
+        """Each member's flow through the pool within its own contract, widened by what its
+        agreements behind the connection deliver (alone that flows beside the contract)."""
+        positions = self.column_positions("contract-pool").transpose("contract", "time").values
+        (_, share_in, import_mw), (_, share_out, export_mw) = (
+            self.limits["import"],
+            self.limits["export"],
+        )
+        at = self.contract_connection
+        import_cap, export_cap = import_mw * share_in[at], export_mw * share_out[at]
+        buyer, seller, inflow, outflow = self.agreement_contracts
+        if len(buyer):
+            np.add.at(import_cap, buyer, self.lb[inflow])
+            np.add.at(export_cap, seller, self.lb[outflow])
+        keep = positions >= 0
+        lb[positions[keep]] = np.maximum(lb[positions[keep]], -export_cap[keep])
+        ub[positions[keep]] = np.minimum(ub[positions[keep]], import_cap[keep])
+
     def _close_links(self, lb: np.ndarray, ub: np.ndarray, member: np.ndarray | None) -> None:
         a, b = self.link_ends
         if not len(a):

@@ -24,7 +24,9 @@ class Structure:
     """The model's matrix and bounds with who owns what, for a MILP on membership. Columns
     owned by an absent participant are zero; its rows (node balances, storage starts) have a
     zero right-hand side; a connection limit row ``limit_rows[k]`` allows ``limit_capacity[k] @
-    member`` (the members' pooled contracts); a link is open only when both ends are members.
+    member`` (the members' pooled contracts); a link is open only when both ends are members;
+    a power purchase agreement's columns (``agreement_columns``, one row per agreement) are at their
+    bounds when their owner is a member and the other party ``agreement_partner`` is not, else 0.
     Owners are positions in the solver's participants (-1: nobody's).
     """
 
@@ -40,6 +42,9 @@ class Structure:
     limit_capacity: np.ndarray
     link_columns: np.ndarray
     link_ends: tuple[np.ndarray, np.ndarray]
+    agreement_columns: np.ndarray
+    #: the other party of each column in ``agreement_columns`` (same shape)
+    agreement_partner: np.ndarray
     #: columns that must be integral: a meter's import-or-export binaries (``meters``)
     integer_columns: np.ndarray
 
@@ -75,5 +80,12 @@ def structure(solver: Solver) -> Structure:
         limit_capacity=np.vstack(limit_capacity) if limit_capacity else np.zeros((0, n)),
         link_columns=solver.link_columns,
         link_ends=solver.link_ends,
+        agreement_columns=solver.agreement_columns,
+        agreement_partner=(
+            (solver.agreement_ends[0] + solver.agreement_ends[1])[:, None]
+            - solver.col_owner[solver.agreement_columns]
+        )
+        if solver.agreement_columns.size
+        else np.zeros((0, 0), dtype=int),
         integer_columns=np.flatnonzero(solver.integral(ub)),
     )

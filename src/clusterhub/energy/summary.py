@@ -20,7 +20,7 @@ from clusterhub.energy.meters import BINARIES, net
 from clusterhub.energy.model import PEAK_SIDES, charged
 from clusterhub.energy.results import DispatchResult, Peak
 from clusterhub.energy.solver import Run, Solver
-from clusterhub.energy.variables import DISPATCH, OWN_ENERGY, OWNED
+from clusterhub.energy.variables import DISPATCH, OWN_ENERGY, OWNED, ROLES
 
 __all__ = ["summarize_run"]
 
@@ -54,7 +54,7 @@ def summarize_run(solver: Solver, run: Run) -> DispatchResult:
     penalties = dt * float(
         (v["demand-curtailment"] * d.curtailment_penalty).sum()
         + v["demand-lost"].sum() * solver.built.lost_load_eur_per_mwh
-    )
+    ) + sum(_column_cost(solver, run, f"agreement-{slack}") for slack in ("shortfall", "surplus"))
     emissions = dt * float(
         (v["market-buy"] * purchases.emission_factor).sum() + (imports * conn.emission_factor).sum()
     )
@@ -207,7 +207,8 @@ def _labelled(data: DispatchData, name: str, array: xr.DataArray) -> xr.DataArra
     if name in OWNED:
         owners = getattr(data, OWNED[name]).participant
         dimension = str(owners.dims[0])
-        array = array.assign_coords({f"{dimension}_participant": owners.variable})
+        coordinate = f"{dimension}_{ROLES[name]}"
+        array = array.assign_coords({coordinate: owners.variable}).assign_attrs(owner=coordinate)
     return array
 
 
@@ -288,6 +289,9 @@ def _balance(data: DispatchData, v: dict[str, xr.DataArray]) -> xr.Dataset:
             "storage_discharge": at_nodes(v["storage-discharge"], s.node),
             "converter_output": at_nodes(flows.isel(output), k.node.isel(output)),
             "market_purchase": at_nodes(v["market-buy"], data.purchases.node),
+            # bought by agreement; and what a seller alone could not deliver (penalised)
+            "agreement_delivery": at_nodes(v["agreement-in"], data.agreements.buyer_node),
+            "agreement_shortfall": at_nodes(v["agreement-shortfall"], data.agreements.seller_node),
             "grid_import": at_nodes(draw.clip(min=0.0), data.draws.node),
             "link_inflow": at_nodes(v["link-flow"] * links.efficiency, links.to_node),
         },
@@ -296,6 +300,9 @@ def _balance(data: DispatchData, v: dict[str, xr.DataArray]) -> xr.Dataset:
             "converter_input": at_nodes(-flows.isel(taken), k.node.isel(taken)),
             "link_outflow": at_nodes(v["link-flow"], links.from_node),
             "market_sale": at_nodes(v["market-sell"], data.sales.node),
+            # sold by agreement; and what a buyer alone could not take (penalised)
+            "agreement_sale": at_nodes(v["agreement-out"], data.agreements.seller_node),
+            "agreement_surplus": at_nodes(v["agreement-surplus"], data.agreements.buyer_node),
             "grid_export": at_nodes(-draw.clip(max=0.0), data.draws.node),
         },
         "served": {"served": at_nodes(served, d.node)},

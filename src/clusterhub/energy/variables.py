@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DISPATCH", "OWNED", "OWN_ENERGY", "VARIABLES", "Variable"]
+__all__ = ["DISPATCH", "OWNED", "OWN_ENERGY", "ROLES", "VARIABLES", "Variable"]
 
 
 @dataclass(frozen=True)
@@ -18,8 +18,9 @@ class Variable:
     """One linopy variable of the dispatch model.
 
     ``owner`` names the ``DispatchData`` dataset whose ``participant`` owns each item (None:
-    nobody owns it, as a connection's pooled import); ``shown`` puts it in a result's dispatch;
-    ``energy`` counts it, in MWh, in each owner's own energy.
+    nobody owns it, as a connection's pooled import); ``shown`` puts it in a result's dispatch,
+    the owner as the coordinate ``<item>_<role>``; ``energy`` counts it, in MWh, in each
+    owner's own energy.
     """
 
     name: str
@@ -27,6 +28,8 @@ class Variable:
     owner: str | None = None
     shown: bool = True
     energy: bool = False
+    #: the owner's role, naming its coordinate in a result (an agreement has two owners)
+    role: str = "participant"
 
 
 VARIABLES = (
@@ -55,6 +58,11 @@ VARIABLES = (
     Variable("contract-pool", owner="contracts"),
     Variable("connection-import"),
     Variable("connection-export"),
+    # agreements (``model.AGREEMENT_COLUMNS``): zero when both parties act together
+    Variable("agreement-out", owner="agreement_sellers", role="seller"),
+    Variable("agreement-in", owner="agreement_buyers", role="buyer"),
+    Variable("agreement-shortfall", owner="agreement_sellers", role="seller"),
+    Variable("agreement-surplus", owner="agreement_buyers", role="buyer"),
     # a meter's running peak under a capacity tariff (``model._add_peaks``); results report the
     # peaks themselves (``DispatchResult.peaks``)
     Variable("connection-import-peak", shown=False),
@@ -65,6 +73,8 @@ VARIABLES = (
 
 #: Variable name -> the dataset whose ``participant`` owns its items.
 OWNED = {v.name: v.owner for v in VARIABLES if v.owner is not None}
+#: Variable name -> the role of its owner (the coordinate ``<item>_<role>`` in a result).
+ROLES = {v.name: v.role for v in VARIABLES if v.owner is not None}
 #: The variables a result's dispatch holds, in this order, with their units.
 DISPATCH = {v.name: v.unit for v in VARIABLES if v.shown}
 #: The flows counted in each participant's own energy (MWh over the run).

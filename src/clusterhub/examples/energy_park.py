@@ -23,11 +23,17 @@ from clusterhub.examples.energy_park_figures import (
     HYDROGEN_PRICE_EUR_PER_MWH,
     LATITUDE,
     LONGITUDE,
+    PPA_COVER,
+    PPA_PRICE_EUR_PER_MWH,
+    PV_CF,
     SEED,
     SOURCES,
+    WIND_CF,
+    WIND_SHARE,
 )
 from clusterhub.examples.energy_park_sectors import SECTORS
 from clusterhub.model import (
+    Agreement,
     Carrier,
     CarrierKind,
     Cluster,
@@ -84,6 +90,30 @@ def _carriers() -> tuple[Carrier, ...]:
     )
 
 
+def _agreements(companies: list[Company], wind_mw: float, pv_mw: float) -> tuple[Agreement, ...]:
+    """The large consumers' pay-as-produced shares of the wind farm and the PV plant, each
+    covering ``PPA_COVER`` of the consumer's annual electricity in the farm's and the plant's
+    proportion of the park's renewables (see ``PPA_COVER``)."""
+    plants = (
+        ("park-wind", "wind", wind_mw * WIND_CF, WIND_SHARE),
+        ("park-pv", "pv", pv_mw * PV_CF, 1 - WIND_SHARE),
+    )
+    return tuple(
+        Agreement(
+            id=f"{kind}-ppa-{c.participant.id}",
+            seller="park-energy",
+            buyer=c.participant.id,
+            asset=asset,
+            share=round(PPA_COVER * fraction * c.demand_mw / mean_mw, 4),
+            price_eur_per_mwh=PPA_PRICE_EUR_PER_MWH,
+            source="Assumption, see the sources: green power bought by contract",
+        )
+        for c in companies
+        if c.connection == "park-220kv"
+        for asset, kind, mean_mw, fraction in plants
+    )
+
+
 def build() -> Cluster:
     """The energy park, the same on every machine (seed ``SEED``)."""
     rng = np.random.default_rng(SEED)
@@ -94,7 +124,7 @@ def build() -> Cluster:
             n += 1
             companies.append(company(sector, number, n, rng))
     demand_mwh = sum(c.demand_mw for c in companies) * HOURS
-    energy, _, _ = energy_company(demand_mwh)
+    energy, wind_mw, pv_mw = energy_company(demand_mwh)
     grid = Participant(
         id="grid",
         name="West Inner Mongolia Grid Co. (fictional)",
@@ -102,15 +132,31 @@ def build() -> Cluster:
         provenance="synthetic",
         description="Fictional provincial grid company operating the park's two connections.",
     )
+    agreements = _agreements(companies, wind_mw, pv_mw)
+    # a buyer may sell back to the grid what it cannot use of its shares (surplus to the grid)
+    peaks: dict[str, float] = {}
+    capacity = {"park-wind": wind_mw, "park-pv": pv_mw}
+    for a in agreements:
+        peaks[a.buyer] = peaks.get(a.buyer, 0.0) + a.share * capacity[str(a.asset)]
     connections = []
-    for connection_id, name, export_mw, headroom in (
+    for connection_id, name, own_export_mw, headroom in (
         ("park-220kv", "Park 220 kV substation", 600.0, 1.15),
         ("dc-110kv", "Data-centre campus 110 kV feeder", 0.0, 1.0),
     ):
         members = [c for c in companies if c.connection == connection_id]
-        contracts = [Contract(participant=c.participant.id, import_mw=c.import_mw) for c in members]
+        contracts = [
+            Contract(
+                participant=c.participant.id,
+                import_mw=c.import_mw,
+                export_mw=float(np.ceil(peaks.get(c.participant.id, 0.0))),
+            )
+            for c in members
+        ]
         if connection_id == "park-220kv":
-            contracts.append(Contract(participant=energy.id, import_mw=20.0, export_mw=export_mw))
+            contracts.append(
+                Contract(participant=energy.id, import_mw=20.0, export_mw=own_export_mw)
+            )
+        export_mw = float(sum(k.export_mw for k in contracts))
         limit = round(headroom * sum(c.electric_mw for c in members), -1)
         if connection_id == "park-220kv":
             # Firm contracts: every company alone can draw its whole contract; the park's gain
@@ -138,6 +184,7 @@ def build() -> Cluster:
         if c.connection == "dc-110kv"
     ]  # fmt: skip
     return Cluster(
+        agreements=agreements,
         name="Renewable energy park",
         description=(
             "A fictional renewable-heavy industrial park modelled on the Net-Zero Ordos-Envision "

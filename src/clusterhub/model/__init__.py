@@ -5,6 +5,7 @@ Depends on nothing of clusterhub but ``errors``.
 
 from clusterhub.model.assets import Asset, Converter, Demand, Flexibility, Generator, Storage
 from clusterhub.model.cluster import (
+    Agreement,
     Carrier,
     CarrierKind,
     Cluster,
@@ -31,6 +32,7 @@ from clusterhub.model.streams import Exchange, Fate, Provenance, QualityRange, S
 from clusterhub.model.summary import ClusterSummary, summarize
 
 __all__ = [
+    "Agreement",
     "Asset",
     "Carrier",
     "CarrierKind",

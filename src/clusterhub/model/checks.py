@@ -92,9 +92,11 @@ def find_problems(cluster: Cluster) -> list[Issue]:
     problems += _references(cluster)
     problems += _converters(cluster)
     problems += _streams(cluster)
+    problems += _agreements(cluster)
     problems += _series_lengths(cluster)
     if not problems:  # the series resolve on the horizon only when their lengths are right
         problems += _non_firm(cluster)
+        problems += _volumes(cluster)
         problems += _converters(cluster, timed=True)
     return problems
 
@@ -142,7 +144,12 @@ def _unique_ids(cluster: Cluster) -> Iterator[Issue]:
             ),
             kind,
         )
-    for kind, attr in (("connection", "connections"), ("link", "links"), ("exchange", "exchanges")):
+    for kind, attr in (
+        ("connection", "connections"),
+        ("link", "links"),
+        ("exchange", "exchanges"),
+        ("agreement", "agreements"),
+    ):
         yield from _duplicates(
             (((attr, i, "id"), item.id) for i, item in enumerate(getattr(cluster, attr))), kind
         )
@@ -241,6 +248,105 @@ def _references(cluster: Cluster) -> Iterator[Issue]:
             yield Issue(("links", i, "target"), "a site other than the source", repr(link.target))
         if link.owner is not None and link.owner not in participants:
             yield _missing(("links", i, "owner"), "participant", link.owner, participants)
+
+
+def _agreements(cluster: Cluster) -> Iterator[Issue]:
+    """Each agreement between two members, of the seller's generator, at two sites behind one
+    connection (delivered over the cluster's own network), with a volume that is not negative."""
+    participants = {p.id: p for p in cluster.participants}
+    site_connection = {s.id: (p.id, s.connection) for p, s in cluster.iter_sites()}
+    for i, agreement in enumerate(cluster.agreements):
+        loc: Loc = ("agreements", i)
+        known = True
+        for party in ("seller", "buyer"):
+            if (value := getattr(agreement, party)) not in participants:
+                known = False
+                yield _missing((*loc, party), "participant", value, participants)
+        if not known:
+            continue
+        if agreement.buyer == agreement.seller:
+            yield Issue((*loc, "buyer"), "a participant other than the seller",
+                        repr(agreement.buyer))  # fmt: skip
+            continue
+        seller = participants[agreement.seller]
+        if agreement.asset is not None:
+            asset = next((a for a in seller.assets if a.id == agreement.asset), None)
+            if not isinstance(asset, Generator):
+                generators = [a.id for a in seller.assets if isinstance(a, Generator)]
+                yield _missing((*loc, "asset"), f"generator of {seller.id!r}", agreement.asset,
+                               generators)  # fmt: skip
+                continue
+        if agreement.link is not None:
+            yield from _over_line(cluster, agreement, loc)
+            continue
+        ends = cluster.delivery_sites(agreement)
+        connections = []
+        for party, site in zip(("seller", "buyer"), ends, strict=True):
+            owner = getattr(agreement, party)
+            own = [s for s, (p, c) in site_connection.items() if p == owner and c]
+            named = getattr(agreement, f"{party}_site")
+            if site is None:
+                yield Issue((*loc, f"{party}_site"),
+                            f"one of {owner!r}'s sites behind a connection ({', '.join(own)})"
+                            if own else f"a site of {owner!r} behind a connection (it has none)",
+                            "several to choose from" if own else "nothing")  # fmt: skip
+            elif site not in site_connection or site_connection[site][0] != owner:
+                yield _missing(
+                    (*loc, f"{party}_site"),
+                    f"site of {owner!r}",
+                    site,
+                    [s for s, (p, _) in site_connection.items() if p == owner],
+                )
+            elif site_connection[site][1] is None:
+                yield Issue(
+                    (*loc, f"{party}_site" if named else "asset"),
+                    "a site behind a shared connection",
+                    f"site {site!r} behind none",
+                )
+            else:
+                connections.append(site_connection[site][1])
+        if len(connections) == 2 and connections[0] != connections[1]:
+            yield Issue((*loc, "buyer_site"),
+                        f"a site behind {connections[0]!r}, as the seller's (an agreement is "
+                        "delivered over the cluster's own network)",
+                        f"a site behind {connections[1]!r}")  # fmt: skip
+
+
+def _over_line(cluster: Cluster, agreement: Any, loc: Loc) -> Iterator[Issue]:
+    """An agreement over a line: the line joins the seller's site to the buyer's and carries
+    the delivery in that direction."""
+    links = {k.id: k for k in cluster.links}
+    line = links.get(agreement.link)
+    if line is None:
+        yield _missing((*loc, "link"), "link", agreement.link, links)
+        return
+    seller_site, buyer_site = cluster.delivery_sites(agreement)
+    if seller_site is None or buyer_site is None:
+        yield Issue((*loc, "link"), f"a line between a site of {agreement.seller!r} and one of "
+                    f"{agreement.buyer!r}", f"{line.source!r} to {line.target!r}")  # fmt: skip
+    elif seller_site == line.target and not line.bidirectional:
+        yield Issue((*loc, "link"), f"a line from the seller's site {seller_site!r} (this one "
+                    "runs the other way only)", f"{line.source!r} to {line.target!r}")  # fmt: skip
+
+
+def _volumes(cluster: Cluster) -> Iterator[Issue]:
+    """An agreement's volume is delivered, never taken back: 0 MW or more in every step, and
+    within the capacity of the line it is delivered over."""
+    capacity = {k.id: k.capacity_mw for k in cluster.links}
+    for i, agreement in enumerate(cluster.agreements):
+        if agreement.volume_mw is None or unread(agreement.volume_mw):
+            continue
+        volume = np.asarray(cluster.values(agreement.volume_mw), dtype=float)
+        if len(volume) and float(volume.min()) < 0:
+            step = int(np.argmin(volume))
+            yield Issue(("agreements", i, "volume_mw"), "a volume of 0 MW or more in every step",
+                        f"{volume[step]:g} in step {step + 1}")  # fmt: skip
+        limit = capacity.get(agreement.link or "", np.inf)
+        if len(volume) and float(volume.max()) > limit + 1e-9:
+            step = int(np.argmax(volume))
+            yield Issue(("agreements", i, "volume_mw"),
+                        f"at most the {limit:g} MW the line {agreement.link!r} carries",
+                        f"{volume[step]:g} in step {step + 1}")  # fmt: skip
 
 
 def _energy(cluster: Cluster, carrier_id: str) -> bool:

@@ -8,14 +8,14 @@ belong to nobody), while connections, links and exchanges, which join participan
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, NonNegativeFloat, field_validator, model_validator
+from pydantic import Field, FiniteFloat, NonNegativeFloat, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from clusterhub.model.assets import Asset
@@ -26,6 +26,7 @@ from clusterhub.model.series import Series
 from clusterhub.model.streams import Exchange, Stream
 
 __all__ = [
+    "Agreement",
     "Carrier",
     "CarrierKind",
     "Cluster",
@@ -251,6 +252,64 @@ class Connection(Record):
     contracts: tuple[Contract, ...] = ()
 
 
+class Agreement(Record):
+    """A bilateral supply agreement between two members: a power purchase agreement behind one
+    shared connection, or a supply contract over a line between their sites (``link``: steam,
+    heat or hydrogen on its carrier, losing the line's losses). The seller delivers, the buyer
+    pays ``price_eur_per_mwh`` for each MWh it receives.
+
+    Pay-as-produced (``asset``): ``share`` of the named generator's available output in each
+    step (its deemed output: what it could produce, so curtailing it is the seller's affair, as
+    most pay-as-produced contracts settle curtailment). Volume (``volume_mw``): a baseload or
+    shaped profile the seller must deliver from its plants or its own purchases. ``start`` and
+    ``end`` (dates in the cluster's time zone, ``end`` excluded) bound its duration; outside
+    them it delivers and costs nothing.
+
+    Why it matters to the saving: members that already buy green power from each other by
+    contract (the baseline the Ordos park's 10% is measured against) save less by dispatching
+    together. Alone, and in any coalition that holds one party only, the agreement is a fixed
+    delivery at its price, over the cluster's own network (both sites behind the same
+    connection) or over the line; when both parties act together it is a payment between them
+    and moves nothing, since the coalition dispatches as one.
+    """
+
+    id: Id
+    seller: Id
+    buyer: Id
+    price_eur_per_mwh: FiniteFloat
+    asset: Id | None = Field(None, description="the seller's generator, for pay-as-produced")
+    share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    volume_mw: Series | None = Field(None, description="MW delivered in each step, for volume")
+    link: Id | None = Field(None, description="the line it is delivered over, if any")
+    seller_site: Id | None = Field(None, description="default: the asset's site, or the "
+                                   "seller's one site behind a connection")  # fmt: skip
+    buyer_site: Id | None = Field(None, description="default: the buyer's one site behind a "
+                                  "connection")  # fmt: skip
+    start: date | None = None
+    end: date | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.asset is None) == (self.volume_mw is None):
+            raise PydanticCustomError(
+                "ppa_kind",
+                "expected either an asset (pay-as-produced) or a volume_mw, not both or neither",
+                {
+                    "expected": "either 'asset' (pay-as-produced) or 'volume_mw', not both",
+                    "field": "asset",
+                    "found": "both" if self.asset is not None else "neither",
+                },
+            )
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise PydanticCustomError(
+                "ppa_dates",
+                "expected an end after the start",
+                {"expected": f"an end after {self.start}", "field": "end", "found": str(self.end)},
+            )
+        return self
+
+
 class Link(Record):
     """A line between two sites (steam line, pipeline, private cable) with capacity and losses."""
 
@@ -281,6 +340,9 @@ class Cluster(Record):
     connections: tuple[Connection, ...] = ()
     links: tuple[Link, ...] = ()
     exchanges: tuple[Exchange, ...] = ()
+    agreements: tuple[Agreement, ...] = Field(
+        (), description="power purchase agreements between members"
+    )
     sources: tuple[str, ...] = Field((), description="bibliography of the whole file")
 
     @field_validator("timezone")
@@ -340,6 +402,33 @@ class Cluster(Record):
             for stream in participant.streams:
                 yield participant, stream
 
+    def delivery_sites(self, agreement: Agreement) -> tuple[str | None, str | None]:
+        """The seller's and the buyer's site where ``agreement`` delivers (None: not found).
+
+        Why defaults: most members have one site behind the shared connection, and naming it
+        again in every agreement is one more thing to get wrong."""
+
+        def site_of(party: str, named: str | None) -> str | None:
+            if named is not None:
+                return named
+            if agreement.link is not None:
+                line = next((k for k in self.links if k.id == agreement.link), None)
+                owners = {s.id: p.id for p, s in self.iter_sites()}
+                ends = [] if line is None else [line.source, line.target]
+                return next((e for e in ends if owners.get(e) == party), None)
+            if party == agreement.seller and agreement.asset is not None:
+                for p, asset in self.iter_assets():
+                    if p.id == party and asset.id == agreement.asset:
+                        return asset.site
+                return None
+            behind = [s.id for p, s in self.iter_sites() if p.id == party and s.connection]
+            return behind[0] if len(behind) == 1 else None
+
+        return (
+            site_of(agreement.seller, agreement.seller_site),
+            site_of(agreement.buyer, agreement.buyer_site),
+        )
+
     def without(self, participants: Iterable[str]) -> Cluster:
         """The same cluster with ``participants`` left out: their sites and assets, their
         contracts, the links ending at their sites and the exchanges of their streams.
@@ -373,6 +462,10 @@ class Cluster(Record):
                     e
                     for e in self.exchanges
                     if e.supplier not in streams and e.receiver not in streams
+                ),
+                # an agreement with a member left out cannot be run: its plant is gone too
+                "agreements": tuple(
+                    a for a in self.agreements if a.seller not in gone and a.buyer not in gone
                 ),
             }
         )

@@ -7,7 +7,9 @@ excess over all coalitions is ONE maximisation over membership binaries z and a 
 feasible for the members z: ``max sum_i (alone_i - x_i) z_i - cost(y)``. Membership enters the
 dispatch model linearly: an absent company's columns are bounded by ``u z_i``, its balances have
 right-hand side ``b z_i``, the connection allows the members' pooled contracts, and a link is
-open only when both ends are members. Its optimum is the largest excess, proven by HiGHS's
+open only when both ends are members, and a power purchase agreement delivers only when one
+party is a member and the other is not (inside the coalition it is a payment between members).
+Its optimum is the largest excess, proven by HiGHS's
 branch and bound; with a cut-off and a solution limit, the same model is also the cheap search
 for a few violated coalitions.
 """
@@ -119,8 +121,18 @@ class MembershipMilp:
         lower_parts.append(row_lower)
         upper_parts.append(row_upper)
 
-        # 2. owned columns: y_j <= ub_j z_i (and y_j >= lb_j z_i where the lower bound is positive)
-        for bounds, positive, sense in ((ub, ub > 0, "upper"), (lb, lb > 0, "lower")):
+        # 2. owned columns: y_j <= ub_j z_i (and y_j >= lb_j z_i where the lower bound is positive,
+        # but for an agreement's delivery, which the other party's membership cancels: see 3)
+        agreed = s.agreement_columns.ravel()
+        partner = s.agreement_partner.ravel()
+        keep = agreed >= 0
+        agreed, partner = agreed[keep], partner[keep]
+        not_agreement = np.ones(cols, dtype=bool)
+        not_agreement[agreed] = False
+        for bounds, positive, sense in (
+            (ub, ub > 0, "upper"),
+            (lb, (lb > 0) & not_agreement, "lower"),
+        ):
             pick = np.flatnonzero((owner >= 0) & positive & np.isfinite(bounds))
             if not len(pick):
                 continue
@@ -142,8 +154,37 @@ class MembershipMilp:
             else:
                 lower_parts.append(np.zeros(k))
                 upper_parts.append(np.full(k, np.inf))
+        # 3. agreements: y_j <= ub_j (1 - z_partner), and y_j >= lb_j (z_owner - z_partner)
+        if len(agreed):
+            k = len(agreed)
+            rows_k = np.arange(k)
+            blocks.append(
+                sp.csr_matrix(
+                    (np.concatenate([np.ones(k), ub[agreed]]),
+                     (np.concatenate([rows_k, rows_k]),
+                      np.concatenate([agreed, cols + partner]))),
+                    shape=(k, cols + n),
+                )
+            )  # fmt: skip
+            lower_parts.append(np.full(k, -np.inf))
+            upper_parts.append(ub[agreed].copy())
+            fixed = lb[agreed] > 0
+            f = int(fixed.sum())
+            if f:
+                rows_f = np.arange(f)
+                blocks.append(
+                    sp.csr_matrix(
+                        (np.concatenate([np.ones(f), -lb[agreed][fixed], lb[agreed][fixed]]),
+                         (np.concatenate([rows_f, rows_f, rows_f]),
+                          np.concatenate([agreed[fixed], cols + owner[agreed][fixed],
+                                          cols + partner[fixed]]))),
+                        shape=(f, cols + n),
+                    )
+                )  # fmt: skip
+                lower_parts.append(np.zeros(f))
+                upper_parts.append(np.full(f, np.inf))
         lb = np.where(owner >= 0, np.minimum(lb, 0.0), lb)
-        # 3. links: open only when both ends are members
+        # 4. links: open only when both ends are members
         link_columns = s.link_columns
         if link_columns.size:
             ends = s.link_ends
@@ -167,7 +208,7 @@ class MembershipMilp:
                 )
                 lower_parts.append(np.full(k, -np.inf))
                 upper_parts.append(np.zeros(k))
-        # 4. a proper, non-empty coalition
+        # 5. a proper, non-empty coalition
         blocks.append(sp.csr_matrix(np.concatenate([np.zeros(cols), np.ones(n)])[None, :]))
         lower_parts.append(np.array([1.0]))
         upper_parts.append(np.array([max(n - 1, 1)], dtype=float))

@@ -24,6 +24,8 @@ SUPPLY = {
     "market_purchase": "Market purchase",
     "grid_import": "Grid import",
     "link_inflow": "Link inflow",
+    "agreement_delivery": "Bought by agreement",
+    "agreement_shortfall": "Agreement not delivered",
 }
 USE = {
     "storage_charge": "Storage charging",
@@ -31,6 +33,8 @@ USE = {
     "link_outflow": "Link outflow",
     "market_sale": "Market sale",
     "grid_export": "Grid export",
+    "agreement_sale": "Sold by agreement",
+    "agreement_surplus": "Agreement not taken",
 }
 
 

@@ -6,7 +6,8 @@
 // (congested hours marked), joint against stand-alone cost. The window is optimised in a
 // background job on the server; the page shows its stage while it runs.
 const SOURCE_COLOURS = { "Own generation": PALETTE[2], "Storage discharge": PALETTE[3], "Converter output": PALETTE[1],
-  "Market purchase": PALETTE[6], "Grid import": PALETTE[0], "Link inflow": PALETTE[5] };
+  "Market purchase": PALETTE[6], "Grid import": PALETTE[0], "Link inflow": PALETTE[5],
+  "Bought by agreement": PALETTE[7], "Agreement not delivered": PALETTE[4] };
 const MODES = { joint: "joint dispatch", standalone: "every company alone" };
 const POLL_MS = 300;
 const CONGESTED = "#a40e26";
