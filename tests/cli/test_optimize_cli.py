@@ -63,6 +63,22 @@ def test_optimize_says_where_the_saving_comes_from(tmp_path: Path) -> None:
     assert payload["saving_pct_of_bills"] == pytest.approx(payload["saving_pct"])  # no producer
 
 
+def test_optimize_rolling_on_learned_forecasts_names_the_forecaster(tmp_path: Path) -> None:
+    out = tmp_path / "learned.json"
+    result = runner.invoke(
+        app,
+        ["optimize", "harbour", "--start", "2024-03-01", "--hours", "24", "--rolling",
+         "--forecast", "learned", "--json", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "skill" in result.output
+    rolling = json.loads(out.read_text())["rolling"]
+    assert rolling["forecast"] == "learned"
+    assert len(rolling["forecaster_version"]) == 16
+    assert rolling["backtest"]["overall_skill"] > 0
+    assert rolling["regret_eur"] >= -1e-6 * abs(rolling["perfect_foresight_cost_eur"])
+
+
 def test_optimize_rolling_reports_regret(tmp_path: Path) -> None:
     out = tmp_path / "rolling.json"
     result = runner.invoke(

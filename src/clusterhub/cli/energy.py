@@ -293,6 +293,17 @@ def rolling_payload(
         "solve_seconds": result.solve_seconds,
         "windows_seconds": result.windows_seconds,
         "reference_seconds": result.reference_seconds,
+        "forecaster_version": result.forecaster_version,
+        "backtest": None
+        if result.backtest is None
+        else {
+            "overall_skill": result.backtest.overall_skill,
+            "skill": result.backtest.skill,
+            "mae_mw": result.backtest.mae_mw,
+            "persistence_mae_mw": result.backtest.persistence_mae_mw,
+            "mae_by_lead_mw": result.backtest.mae_by_lead_mw,
+            "persistence_mae_by_lead_mw": result.backtest.persistence_mae_by_lead_mw,
+        },
     }
 
 
@@ -306,4 +317,11 @@ def rolling_table(result: RollingResult, kind: Forecast) -> Table:
         table.add_row("  of which capacity tariffs", f"{result.capacity_cost_eur:,.0f}")
     table.add_row("perfect foresight", f"{result.perfect_foresight_cost_eur:,.0f}")
     table.add_row("regret", f"{result.regret_eur:,.0f} ({result.regret_pct:.2f}%)")
+    if result.backtest is not None:
+        judged = result.backtest
+        table.add_row(
+            "forecaster",
+            f"{result.forecaster_version}: skill {judged.overall_skill:.2f} against persistence "
+            f"({judged.windows} daily origins before the first window)",
+        )
     return table

@@ -1,4 +1,5 @@
-"""What the operator believes about a window when it plans: perfect, persistence or noisy.
+"""What the operator believes about a window when it plans: perfect, persistence, noisy or
+learned from the history before it (``learned``).
 
 Why only availability and demand: day-ahead prices, tariffs and connection limits are known when
 a day is planned; what is uncertain is how much wind and sun there will be and how much the
@@ -12,6 +13,8 @@ import xarray as xr
 
 from clusterhub.energy.data import DispatchData
 from clusterhub.energy.kinds import Forecast
+from clusterhub.energy.learned import LearnedForecaster
+from clusterhub.errors import ModelError
 
 __all__ = ["Forecast", "forecast"]
 
@@ -24,6 +27,7 @@ def forecast(
     kind: Forecast,
     noise: float = 0.1,
     seed: int = 0,
+    learned: LearnedForecaster | None = None,
 ) -> DispatchData:
     """The window ``start .. start+steps`` of ``actual`` as forecast at its first step.
 
@@ -31,8 +35,13 @@ def forecast(
     - persistence: each step takes the value observed at the same time of day on the last day
       before the forecast was made;
     - noisy: actual values times (1 + noise * sqrt(lead / 24 h) * e), e standard normal from
-      ``seed`` and the window's start, so the error grows with the lead time.
+      ``seed`` and the window's start, so the error grows with the lead time;
+    - learned: ``learned``'s forecast from the steps before ``start`` (``energy.learned``).
     """
+    if kind == "learned":
+        if learned is None:
+            raise ModelError("a learned forecast needs a trained forecaster (learned.train)")
+        return learned.predict(actual, start=start, steps=steps)
     window = actual.window(start, steps)
     if kind == "perfect":
         return window

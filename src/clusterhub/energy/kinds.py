@@ -11,7 +11,7 @@ from typing import Literal
 
 __all__ = ["Forecast", "Progress"]
 
-Forecast = Literal["perfect", "persistence", "noisy"]
+Forecast = Literal["perfect", "persistence", "noisy", "learned"]
 """What the operator believes about a window when it plans (see ``energy.forecast``)."""
 
 Progress = Callable[[str, float], None]

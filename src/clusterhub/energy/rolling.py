@@ -21,6 +21,7 @@ from clusterhub.energy.data import DispatchData, gather
 from clusterhub.energy.dispatch import DispatchOptions
 from clusterhub.energy.forecast import Forecast, forecast
 from clusterhub.energy.kinds import Progress
+from clusterhub.energy.learned import Backtest, LearnedForecaster, train
 from clusterhub.energy.model import PEAK_SIDES, build, parameters
 from clusterhub.energy.solver import Solver
 from clusterhub.errors import ModelError, SolveError
@@ -52,6 +53,9 @@ class RollingResult:
     reference_seconds: float
     relaxed_windows: int = 0
     capacity_cost_eur: float = 0.0
+    #: the learned forecaster's version and its backtest (``learned.Backtest``), if one planned
+    forecaster_version: str | None = None
+    backtest: Backtest | None = None
 
     @property
     def regret_eur(self) -> float:
@@ -115,6 +119,11 @@ def simulate(
         storage=gathered.storage.assign(cyclic=xr.zeros_like(gathered.storage.cyclic)),
     )
     horizon = actual.window(first, total)
+    learned: LearnedForecaster | None = None
+    if kind == "learned":  # trained once, on the steps before the first window
+        if progress is not None:
+            progress("training the learned forecaster", 0.0)
+        learned = train(actual, until=first)
     solver = Solver(
         build(
             actual.window(first, window),
@@ -153,7 +162,15 @@ def simulate(
         initial = np.divide(level, energy, out=np.zeros_like(level), where=energy > 0)
         plan_data = _carry(
             _ended(
-                forecast(actual, start=start, steps=window, kind=kind, noise=noise, seed=seed),
+                forecast(
+                    actual,
+                    start=start,
+                    steps=window,
+                    kind=kind,
+                    noise=noise,
+                    seed=seed,
+                    learned=learned,
+                ),
                 start,
                 last,
             ),
@@ -215,6 +232,8 @@ def simulate(
         windows_seconds=windows_seconds,
         reference_seconds=reference_seconds,
         relaxed_windows=relaxed,
+        forecaster_version=learned.version if learned else None,
+        backtest=learned.judged if learned else None,
     )
 
 
