@@ -78,8 +78,11 @@ def test_pay_as_produced_gives_the_buyer_the_wind_alone() -> None:
     # together the agreement moves nothing: the same joint cost, split by the payment
     assert result.joint.total_cost_eur == pytest.approx(240)
     assert result.saving_eur == pytest.approx(0, abs=1e-6)
+    # settled as contracted: each member's joint figure is its stand-alone one (B's pool
+    # draw beyond the agreement: -2 MWh at 30 and +3 at 100; A only the agreement's 750)
     joint = result.joint.cost_by_participant_eur
-    assert sum(joint.values()) == pytest.approx(240)
+    assert joint["a"] == pytest.approx(-750)
+    assert joint["b"] == pytest.approx(990)
     # the delivery shows in the nodes' balance: into B's node, out of A's
     balance = alone.balance
     assert balance.agreement_delivery.sel(
@@ -239,6 +242,10 @@ def test_a_supply_contract_over_a_line_delivers_less_its_losses() -> None:
     assert alone["b"] == pytest.approx(160)
     assert alone["a"] == pytest.approx(5 / 0.9 * 40 - 135)
     assert result.joint.total_cost_eur == pytest.approx(5 / 0.9 / 0.9 * 40)
+    # together the line carries the steam and B still pays A the contract's 135
+    joint = result.joint.cost_by_participant_eur
+    assert joint["b"] == pytest.approx(135)
+    assert joint["a"] == pytest.approx(5 / 0.9 / 0.9 * 40 - 135)
     steam = result.standalone.balance.sel(node="b-site|steam")
     assert steam.agreement_delivery.values.tolist() == pytest.approx([4.5])
 
@@ -258,3 +265,35 @@ def test_a_wrong_line_contract_is_refused(change: dict[str, str], expected: str)
     with pytest.raises(InputError) as caught:
         loads(text)
     assert any(expected in p.expected for p in caught.value.problems), caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "expected"),
+    [
+        ({"link: steam-line,": "link: steam-line, seller_site: b-site,"},
+         "agreements[0].seller_site", "the end of line"),
+        ({"link: steam-line,": "link: steam-line, buyer_site: nowhere,"},
+         "agreements[0].buyer_site", "the end of line"),
+    ],
+)  # fmt: skip
+def test_a_named_site_must_be_the_partys_end_of_the_line(
+    change: dict[str, str], path: str, expected: str
+) -> None:
+    text = LINE
+    for old, new in change.items():
+        text = text.replace(old, new)
+    with pytest.raises(InputError) as caught:
+        loads(text)
+    assert any(p.path == path and expected in p.expected for p in caught.value.problems)
+
+
+def test_a_pay_as_produced_share_is_delivered_from_its_plants_site() -> None:
+    text = BASE.format(resolution="1h", b_export=5).replace(
+        "sites: [{id: a-site, latitude: 51.9, longitude: 4.1, connection: grid}]",
+        "sites: [{id: a-site, latitude: 51.9, longitude: 4.1, connection: grid},\n"
+        "            {id: a-yard, latitude: 51.9, longitude: 4.1, connection: grid}]",
+    )
+    agreement = AS_PRODUCED.replace("asset: wind,", "asset: wind, seller_site: a-yard,")
+    with pytest.raises(InputError) as caught:
+        loads(text + "agreements:\n" + agreement)
+    assert any(p.path == "agreements[0].seller_site" for p in caught.value.problems)

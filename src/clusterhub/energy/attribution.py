@@ -14,6 +14,12 @@ shared by gross flow; with no flow at all, equally among the contracts at that c
 connection without contracts shares it equally among all participants. The parts add up to the
 objective, up to the solver's rounding.
 
+An agreement between two members acting together delivers nothing on its own columns (the pool
+or the line carries the energy); it is settled as contracted all the same: the buyer pays the
+seller for the contracted delivery, and behind a connection the pool prices only what each
+drew or fed in beyond it. So a cluster whose agreements already give each member what the
+joint dispatch would shows each member its stand-alone cost.
+
 A pooled capacity tariff's charge for a period (the pool's peak) is shared the same way at the
 step of that peak (coincident peak): whoever drew through the pool when the connection peaked
 pays for the peak, in proportion to its draw then; a member drawing only off-peak pays none.
@@ -30,7 +36,8 @@ __all__ = ["RULE", "cost_by_participant"]
 RULE = (
     "own assets, purchases and contracts at their cost; each connection's cost in each step "
     "shared among its contracts in proportion to their net draw through the pool in that step; "
-    "a pooled capacity charge by their draw at the step of the pool's peak in its period"
+    "a pooled capacity charge by their draw at the step of the pool's peak in its period; "
+    "an agreement settled as contracted (the buyer pays the seller, the pool prices the rest)"
 )
 
 
@@ -55,7 +62,7 @@ def cost_by_participant(solver: Solver, run: Run) -> dict[str, float]:
         owner = np.array([participants.index(p) for p in contracts.participant.values], dtype=int)
         where = np.array([names.index(c) for c in contracts.connection.values], dtype=int)
         pool = solver.values(run, "contract-pool").transpose("contract", "time").values
-        pool = pool.reshape(len(owner), len(data.time))
+        pool = pool.reshape(len(owner), len(data.time)) + _settled_by_agreement(solver, run)
         shares = _shares(pool, where, len(names))  # (contract, time)
         cost = cost + _coincident_peaks(solver, run)
         totals += np.bincount(
@@ -64,7 +71,54 @@ def cost_by_participant(solver: Solver, run: Run) -> dict[str, float]:
         orphan = np.setdiff1d(np.arange(len(names)), where)
         if len(orphan):  # no contract behind it: everyone alike
             totals += float(cost[orphan].sum()) / len(participants)
+    totals += _agreed_payments(solver, run)
     return dict(zip(participants, totals.tolist(), strict=True))
+
+
+def _idle(solver: Solver, run: Run) -> np.ndarray:
+    """Per agreement and step, whether the run delivered nothing on its columns though the
+    contract delivers (both parties acted together: the pool or the line carried it)."""
+    columns = solver.agreement_columns
+    steps = columns.shape[1] // 4
+    sent, received = columns[:, :steps], columns[:, steps : 2 * steps]
+    idle: np.ndarray = (
+        (np.abs(run.columns[sent]) < 1e-9)
+        & (np.abs(run.columns[received]) < 1e-9)
+        & (solver.lb[received] > 0)
+    )
+    return idle
+
+
+def _settled_by_agreement(solver: Solver, run: Run) -> np.ndarray:
+    """Per contract and step, what an idle agreement behind the connection settles outside the
+    pool: the buyer's draw is that much less, the seller's feed-in too (as alone)."""
+    out = np.zeros((solver.built.data.contracts.sizes["contract"], len(solver.built.data.time)))
+    buyer, seller, inflow, outflow = solver.agreement_contracts
+    if not len(buyer):
+        return out
+    behind = np.flatnonzero(solver.built.data.agreements.link.values == "")
+    idle = _idle(solver, run)[behind]
+    np.subtract.at(out, buyer, np.where(idle, solver.lb[inflow], 0.0))
+    np.add.at(out, seller, np.where(idle, solver.lb[outflow], 0.0))
+    return out
+
+
+def _agreed_payments(solver: Solver, run: Run) -> np.ndarray:
+    """Per participant, the payments of the agreements a run did not deliver on their columns
+    (both parties acted together): the buyer still pays the seller for the contracted delivery,
+    and the pool prices only what each drew or fed beyond it (``_settled_by_agreement``). Where
+    the columns carry the delivery (a party alone), their costs already hold the payment."""
+    out = np.zeros(len(solver.participants))
+    columns = solver.agreement_columns
+    if not columns.size:
+        return out
+    steps = columns.shape[1] // 4
+    received = columns[:, steps : 2 * steps]
+    paid = np.where(_idle(solver, run), solver.cost[received] * solver.lb[received], 0.0)
+    seller, buyer = solver.agreement_ends
+    np.add.at(out, buyer, paid.sum(axis=1))
+    np.subtract.at(out, seller, paid.sum(axis=1))
+    return out
 
 
 def _shares(pool: np.ndarray, where: np.ndarray, connections: int) -> np.ndarray:

@@ -38,6 +38,8 @@ from clusterhub.energy.solver import Run, Solver
 __all__ = ["CAUSES", "NETTING", "by_cost_part", "saving_by_cause"]
 
 NETTING = "netting"
+#: The agreements' slacks (``_columns`` of them): held whenever a cause is.
+SLACKS = "agreement slacks"
 #: Each cause with the columns it frees (none: ``congestion relief``, which frees capacity).
 CAUSES: dict[str, tuple[str, ...]] = {
     "congestion relief": (),
@@ -79,10 +81,11 @@ def saving_by_cause(
     ``progress`` is told (runs done, runs in all)."""
     columns = {name: _columns(solver, names) for name, names in CAUSES.items()}
     over_line = solver.built.data.agreements.link.values != ""
-    if over_line.any():
-        held = solver.agreement_columns[over_line].ravel()
+    if over_line.any():  # what such an agreement sends and receives, held with the lines
+        steps = solver.agreement_columns.shape[1] // 4
+        line_columns = solver.agreement_columns[over_line, : 2 * steps].ravel()
         columns["lines between members"] = np.concatenate(
-            [columns["lines between members"], held[held >= 0]]
+            [columns["lines between members"], line_columns]
         )
     if len(solver.built.data.contracts.contract) <= 1:  # nobody to share capacity with
         columns.pop("congestion relief")
@@ -97,20 +100,23 @@ def saving_by_cause(
         room = HOLD_MW + HOLD_SHARE * np.abs(value)
         return np.clip(value - room, lb[at], ub[at]), np.clip(value + room, lb[at], ub[at])
 
-    ranges = {c: near(c) for c in causes if len(columns[c])}
-    # What an agreement delivered alone that its party could not use (or could not send) stays
-    # possible, at its penalty, while a cause is held: a plant held at its stand-alone output
-    # may have made it; with every cause free the run is the joint one, where nothing is.
-    slack = _columns(solver, ("agreement-shortfall", "agreement-surplus"))
+    # What an agreement delivered alone that its party could not take (or could not send) is
+    # held as it was alone while any cause is held: a plant held at its stand-alone output made
+    # it, and neither a free sink nor a source may appear; with every cause free the run is the
+    # joint one, where agreements deliver nothing.
+    columns[SLACKS] = _columns(solver, ("agreement-shortfall", "agreement-surplus"))
+    ranges = {c: near(c) for c in [*causes, SLACKS] if len(columns[c])}
     cost = np.zeros(2**n)
     order = [i ^ (i >> 1) for i in range(2**n)]  # Gray code: one cause changes per run
     for done, mask in enumerate(order):
         held = [c for i, c in enumerate(causes) if not mask >> i & 1 and c in ranges]
+        if mask != 2**n - 1 and SLACKS in ranges:
+            held.append(SLACKS)
         within = (
             (
-                np.concatenate([columns[c] for c in held] + [slack]),
-                np.concatenate([ranges[c][0] for c in held] + [0.0 * slack]),
-                np.concatenate([ranges[c][1] for c in held] + [ub[slack]]),
+                np.concatenate([columns[c] for c in held]),
+                np.concatenate([ranges[c][0] for c in held]),
+                np.concatenate([ranges[c][1] for c in held]),
             )
             if held
             else None

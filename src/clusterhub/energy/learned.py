@@ -233,7 +233,9 @@ def train(data: DispatchData, *, until: int) -> LearnedForecaster:
     model.fit(frame, static_features=["kind"])
     digest = hashlib.sha256()
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    # the settings, the features' time zone and lags, and how the backtest chose
     digest.update(repr(sorted(SETTINGS.items())).encode())
+    digest.update(f"{data.time.tz}|{per_day}|{BACKTEST_WINDOWS}|{sorted(chosen.items())}".encode())
     for library in ("mlforecast", "scikit-learn"):
         digest.update(f"{library}={installed(library)}".encode())
     return LearnedForecaster(

@@ -139,7 +139,7 @@ def build() -> Cluster:
     for a in agreements:
         peaks[a.buyer] = peaks.get(a.buyer, 0.0) + a.share * capacity[str(a.asset)]
     connections = []
-    for connection_id, name, own_export_mw, headroom in (
+    for connection_id, name, export_mw, headroom in (
         ("park-220kv", "Park 220 kV substation", 600.0, 1.15),
         ("dc-110kv", "Data-centre campus 110 kV feeder", 0.0, 1.0),
     ):
@@ -153,10 +153,8 @@ def build() -> Cluster:
             for c in members
         ]
         if connection_id == "park-220kv":
-            contracts.append(
-                Contract(participant=energy.id, import_mw=20.0, export_mw=own_export_mw)
-            )
-        export_mw = float(sum(k.export_mw for k in contracts))
+            contracts.append(Contract(participant=energy.id, import_mw=20.0, export_mw=export_mw))
+        # the substation exports what it can carry: alone, the export contracts share it pro rata
         limit = round(headroom * sum(c.electric_mw for c in members), -1)
         if connection_id == "park-220kv":
             # Firm contracts: every company alone can draw its whole contract; the park's gain

@@ -279,6 +279,8 @@ def _agreements(cluster: Cluster) -> Iterator[Issue]:
         if agreement.link is not None:
             yield from _over_line(cluster, agreement, loc)
             continue
+        if agreement.asset is not None:
+            yield from _plant_behind(cluster, agreement, loc)
         ends = cluster.delivery_sites(agreement)
         connections = []
         for party, site in zip(("seller", "buyer"), ends, strict=True):
@@ -312,6 +314,21 @@ def _agreements(cluster: Cluster) -> Iterator[Issue]:
                         f"a site behind {connections[1]!r}")  # fmt: skip
 
 
+def _plant_behind(cluster: Cluster, agreement: Any, loc: Loc) -> Iterator[Issue]:
+    """A pay-as-produced agreement behind a connection: the plant is at the seller's delivery
+    site and makes the connection's carrier."""
+    asset = next(a for p, a in cluster.iter_assets() if a.id == agreement.asset)
+    site = agreement.seller_site
+    if site is not None and site != asset.site:
+        yield Issue((*loc, "seller_site"), f"the site of {agreement.asset!r} ({asset.site!r}), "
+                    "where its output is delivered from", repr(site))  # fmt: skip
+    connection = next((s.connection for _, s in cluster.iter_sites() if s.id == asset.site), None)
+    carrier = next((c.carrier for c in cluster.connections if c.id == connection), None)
+    if carrier is not None and getattr(asset, "carrier", carrier) != carrier:
+        yield Issue((*loc, "asset"), f"a generator of the connection's carrier {carrier!r}",
+                    f"{agreement.asset!r} of {getattr(asset, 'carrier', None)!r}")  # fmt: skip
+
+
 def _over_line(cluster: Cluster, agreement: Any, loc: Loc) -> Iterator[Issue]:
     """An agreement over a line: the line joins the seller's site to the buyer's and carries
     the delivery in that direction."""
@@ -320,20 +337,43 @@ def _over_line(cluster: Cluster, agreement: Any, loc: Loc) -> Iterator[Issue]:
     if line is None:
         yield _missing((*loc, "link"), "link", agreement.link, links)
         return
+    owners = {s.id: p.id for p, s in cluster.iter_sites()}
+    ends = {line.source, line.target}
+    for party in ("seller", "buyer"):  # a named site must be the party's own end of the line
+        named = getattr(agreement, f"{party}_site")
+        if named is not None and (named not in ends or owners.get(named) != getattr(
+                agreement, party)):  # fmt: skip
+            yield Issue((*loc, f"{party}_site"), f"the end of line {line.id!r} that is "
+                        f"{getattr(agreement, party)!r}'s ({line.source!r} or {line.target!r})",
+                        repr(named))  # fmt: skip
+            return
     seller_site, buyer_site = cluster.delivery_sites(agreement)
-    if seller_site is None or buyer_site is None:
+    if seller_site is None or buyer_site is None or seller_site == buyer_site:
         yield Issue((*loc, "link"), f"a line between a site of {agreement.seller!r} and one of "
                     f"{agreement.buyer!r}", f"{line.source!r} to {line.target!r}")  # fmt: skip
     elif seller_site == line.target and not line.bidirectional:
         yield Issue((*loc, "link"), f"a line from the seller's site {seller_site!r} (this one "
                     "runs the other way only)", f"{line.source!r} to {line.target!r}")  # fmt: skip
+    elif agreement.asset is not None:
+        asset = next(a for p, a in cluster.iter_assets() if a.id == agreement.asset)
+        made = getattr(asset, "carrier", None)
+        if made != line.carrier:
+            yield Issue((*loc, "asset"), f"a generator of the line's carrier {line.carrier!r}",
+                        f"{agreement.asset!r} of {made!r}")  # fmt: skip
 
 
 def _volumes(cluster: Cluster) -> Iterator[Issue]:
     """An agreement's volume is delivered, never taken back: 0 MW or more in every step, and
-    within the capacity of the line it is delivered over."""
+    within the capacity of the line it is delivered over (a plant's share at its capacity)."""
     capacity = {k.id: k.capacity_mw for k in cluster.links}
+    plants = {a.id: a for _, a in cluster.iter_assets() if isinstance(a, Generator)}
     for i, agreement in enumerate(cluster.agreements):
+        plant = plants.get(agreement.asset or "")
+        line = capacity.get(agreement.link or "")
+        if plant is not None and line is not None and agreement.share * plant.capacity_mw > line:
+            yield Issue(("agreements", i, "share"),
+                        f"at most the {line:g} MW the line {agreement.link!r} carries",
+                        f"{agreement.share:g} x {plant.capacity_mw:g} MW")  # fmt: skip
         if agreement.volume_mw is None or unread(agreement.volume_mw):
             continue
         volume = np.asarray(cluster.values(agreement.volume_mw), dtype=float)
