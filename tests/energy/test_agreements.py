@@ -297,3 +297,31 @@ def test_a_pay_as_produced_share_is_delivered_from_its_plants_site() -> None:
     with pytest.raises(InputError) as caught:
         loads(text + "agreements:\n" + agreement)
     assert any(p.path == "agreements[0].seller_site" for p in caught.value.problems)
+
+
+def test_a_plants_share_over_a_cable_must_fit_the_cable() -> None:
+    # B's site behind no connection, fed over a 4 MW private cable: a full share of A's 10 MW
+    # wind farm would not fit it; 0.4 of it does
+    text = (
+        BASE.format(resolution="1h", b_export=5)
+        .replace(
+            "{id: b-site, latitude: 51.9, longitude: 4.1, connection: grid}",
+            "{id: b-site, latitude: 51.9, longitude: 4.1}",
+        )
+        .replace("      - {participant: b, import_mw: 20, export_mw: 5}\n", "")
+    )
+    cable = (
+        "links:\n  - {id: cable, kind: cable, carrier: electricity, source: a-site, target: b-site,"
+        " capacity_mw: 4}\n"
+    )
+    over = "  - {id: p, seller: a, buyer: b, asset: wind, link: cable, price_eur_per_mwh: 50}\n"
+    with pytest.raises(InputError) as caught:
+        loads(text + cable + "agreements:\n" + over)
+    assert any(
+        p.path == "agreements[0].share" and "at most the 4 MW" in p.expected
+        for p in caught.value.problems
+    )
+    fits = over.replace("asset: wind,", "asset: wind, share: 0.4,")
+    alone = compare(loads(text + cable + "agreements:\n" + fits)).standalone.balance
+    delivered = alone.agreement_delivery.sel(node="b-site|electricity").values.tolist()
+    assert delivered == pytest.approx([4, 2])
