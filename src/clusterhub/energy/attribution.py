@@ -78,9 +78,8 @@ def cost_by_participant(solver: Solver, run: Run) -> dict[str, float]:
 def _idle(solver: Solver, run: Run) -> np.ndarray:
     """Per agreement and step, whether the run delivered nothing on its columns though the
     contract delivers (both parties acted together: the pool or the line carried it)."""
-    columns = solver.agreement_columns
-    steps = columns.shape[1] // 4
-    sent, received = columns[:, :steps], columns[:, steps : 2 * steps]
+    sent = solver.agreement_blocks["agreement-out"]
+    received = solver.agreement_blocks["agreement-in"]
     idle: np.ndarray = (
         (np.abs(run.columns[sent]) < 1e-9)
         & (np.abs(run.columns[received]) < 1e-9)
@@ -109,11 +108,9 @@ def _agreed_payments(solver: Solver, run: Run) -> np.ndarray:
     and the pool prices only what each drew or fed beyond it (``_settled_by_agreement``). Where
     the columns carry the delivery (a party alone), their costs already hold the payment."""
     out = np.zeros(len(solver.participants))
-    columns = solver.agreement_columns
-    if not columns.size:
+    received = solver.agreement_blocks["agreement-in"]
+    if not received.size:
         return out
-    steps = columns.shape[1] // 4
-    received = columns[:, steps : 2 * steps]
     paid = np.where(_idle(solver, run), solver.cost[received] * solver.lb[received], 0.0)
     seller, buyer = solver.agreement_ends
     np.add.at(out, buyer, paid.sum(axis=1))

@@ -82,8 +82,10 @@ def saving_by_cause(
     columns = {name: _columns(solver, names) for name, names in CAUSES.items()}
     over_line = solver.built.data.agreements.link.values != ""
     if over_line.any():  # what such an agreement sends and receives, held with the lines
-        steps = solver.agreement_columns.shape[1] // 4
-        line_columns = solver.agreement_columns[over_line, : 2 * steps].ravel()
+        blocks = solver.agreement_blocks
+        line_columns = np.concatenate(
+            [blocks[n][over_line].ravel() for n in ("agreement-out", "agreement-in")]
+        )
         columns["lines between members"] = np.concatenate(
             [columns["lines between members"], line_columns]
         )

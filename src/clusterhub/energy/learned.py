@@ -63,6 +63,11 @@ def _series(data: DispatchData, until: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _per_day(data: DispatchData) -> int:
+    """Steps in a day (the daily lag, the persistence look-back)."""
+    return max(1, round(24 / data.step_hours))
+
+
 def _calendar(timezone: str) -> list[Any]:
     """The local hour and weekday of a UTC step (mlforecast calls them on its ``ds``)."""
 
@@ -80,7 +85,7 @@ def _model(data: DispatchData) -> Any:
     from mlforecast.target_transforms import LocalStandardScaler
     from sklearn.ensemble import HistGradientBoostingRegressor
 
-    per_day = max(1, round(24 / data.step_hours))
+    per_day = _per_day(data)
     return MLForecast(
         models={"learned": HistGradientBoostingRegressor(**SETTINGS)},
         freq=f"{round(data.step_hours * 60)}min",
@@ -127,7 +132,7 @@ def backtest(
     data: DispatchData, *, until: int, horizon: int | None = None, windows: int = BACKTEST_WINDOWS
 ) -> Backtest:
     """Judge the model on the history before ``until`` (no step at or after it is read)."""
-    per_day = max(1, round(24 / data.step_hours))
+    per_day = _per_day(data)
     horizon = horizon or per_day
     _check_history(data, until, extra=windows * per_day)
     frame = _series(data, until)
@@ -161,7 +166,7 @@ def backtest(
 
 
 def _check_history(data: DispatchData, until: int, *, extra: int = 0) -> None:
-    per_day = max(1, round(24 / data.step_hours))
+    per_day = _per_day(data)
     need = MIN_HISTORY_DAYS * per_day + extra
     if until < need:
         raise ModelError(
@@ -225,7 +230,7 @@ class LearnedForecaster:
 def train(data: DispatchData, *, until: int) -> LearnedForecaster:
     """Backtest on the history before ``until``, choose model or persistence per series, and
     fit the model on all of that history."""
-    per_day = max(1, round(24 / data.step_hours))
+    per_day = _per_day(data)
     judged = backtest(data, until=until)
     chosen = {s: "learned" if judged.skill[s] > 0 else "persistence" for s in judged.skill}
     frame = _series(data, until)

@@ -168,8 +168,8 @@ def parameters(data: DispatchData, *, lost_load_eur_per_mwh: float) -> Parameter
     return Parameters(bounds=bounds, costs=costs, rhs=rhs, meters=meter.meters(data, bounds))
 
 
-#: A power purchase agreement's columns: the delivery out of the seller's node and into the
-#: buyer's (equal, fixed), and the slacks of a party alone that cannot deliver or take it.
+#: An agreement's columns: the delivery out of the seller's node and into the buyer's (fixed,
+#: equal but for a line's losses), and the slacks of a party alone that cannot deliver or take it.
 AGREEMENT_COLUMNS = ("agreement-out", "agreement-in", "agreement-shortfall", "agreement-surplus")
 
 

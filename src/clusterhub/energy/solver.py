@@ -177,16 +177,12 @@ class Solver:
             np.array([index[p] for p in agreements.seller.values], dtype=int),
             np.array([index[p] for p in agreements.buyer.values], dtype=int),
         )
-        self.agreement_columns = (
-            np.hstack(
-                [
-                    self.column_positions(n).transpose("agreement", "time").values
-                    for n in AGREEMENT_COLUMNS
-                ]
-            )
-            if agreements.sizes.get("agreement")
-            else np.zeros((0, 0), dtype=int)
-        )
+        #: each agreement column's positions by name, (agreement, time)
+        self.agreement_blocks = {
+            n: self.column_positions(n).transpose("agreement", "time").values
+            for n in AGREEMENT_COLUMNS
+        }
+        self.agreement_columns = np.hstack(list(self.agreement_blocks.values()))
         # the agreements behind a connection: the buyer's and the seller's contract, and the
         # columns of what the buyer receives and the seller sends, (agreement, time)
         contract_of = dict(zip(data.draws.node.values, data.draws.contract.values, strict=True))
@@ -199,8 +195,8 @@ class Solver:
         self.agreement_contracts = (
             np.array([contracts.index(contract_of[n]) for n in buyers], dtype=int),
             np.array([contracts.index(contract_of[n]) for n in sellers], dtype=int),
-            self.column_positions("agreement-in").transpose("agreement", "time").values[behind],
-            self.column_positions("agreement-out").transpose("agreement", "time").values[behind],
+            self.agreement_blocks["agreement-in"][behind],
+            self.agreement_blocks["agreement-out"][behind],
         )
 
     # --- positions of labelled blocks -----------------------------------------------------------
@@ -281,12 +277,12 @@ class Solver:
         internal = self.agreement_columns[member[seller] & member[buyer]].ravel()
         lb[internal] = 0.0
         ub[internal] = 0.0
-        if fixed is not None:  # last: a schedule may hold an agreement's delivery
-            lb[fixed[0]] = fixed[1]
-            ub[fixed[0]] = fixed[1]
-        if within is not None:
-            lb[within[0]] = within[1]
-            ub[within[0]] = within[2]
+        # last: a schedule may hold an agreement's delivery
+        for at, lower, upper in ([(*fixed, fixed[1])] if fixed is not None else []) + (
+            [within] if within is not None else []
+        ):
+            lb[at] = lower
+            ub[at] = upper
         row_lower, row_upper = self.row_lower.copy(), self.row_upper.copy()
         gone = (self.row_owner >= 0) & ~member[np.maximum(self.row_owner, 0)]
         row_lower[gone] = 0.0

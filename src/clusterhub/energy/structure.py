@@ -25,7 +25,7 @@ class Structure:
     owned by an absent participant are zero; its rows (node balances, storage starts) have a
     zero right-hand side; a connection limit row ``limit_rows[k]`` allows ``limit_capacity[k] @
     member`` (the members' pooled contracts); a link is open only when both ends are members;
-    a power purchase agreement's columns (``agreement_columns``, one row per agreement) are at their
+    an agreement's columns (``agreement_columns``, one row per agreement) are at their
     bounds when their owner is a member and the other party ``agreement_partner`` is not, else 0.
     Owners are positions in the solver's participants (-1: nobody's).
     """
@@ -81,11 +81,7 @@ def structure(solver: Solver) -> Structure:
         link_columns=solver.link_columns,
         link_ends=solver.link_ends,
         agreement_columns=solver.agreement_columns,
-        agreement_partner=(
-            (solver.agreement_ends[0] + solver.agreement_ends[1])[:, None]
-            - solver.col_owner[solver.agreement_columns]
-        )
-        if solver.agreement_columns.size
-        else np.zeros((0, 0), dtype=int),
+        agreement_partner=(solver.agreement_ends[0] + solver.agreement_ends[1])[:, None]
+        - solver.col_owner[solver.agreement_columns],
         integer_columns=np.flatnonzero(solver.integral(ub)),
     )

@@ -341,7 +341,7 @@ class Cluster(Record):
     links: tuple[Link, ...] = ()
     exchanges: tuple[Exchange, ...] = ()
     agreements: tuple[Agreement, ...] = Field(
-        (), description="power purchase agreements between members"
+        (), description="supply agreements between members: PPAs and contracts over a line"
     )
     sources: tuple[str, ...] = Field((), description="bibliography of the whole file")
 
